@@ -1,0 +1,1 @@
+"""clusterforge: the Pulumi program's components (config, specs and resources)."""

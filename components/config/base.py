@@ -1,0 +1,63 @@
+"""Shared building blocks for the stack config model.
+
+Every section of the stack config is a ``StrictModel``: unknown keys are errors and
+fields are spelled in camelCase in the stack YAML (``firstAddress``), as Pulumi config
+usually is.  Cross-field rules return ``Finding`` objects instead of raising, so that
+all problems are reported at once, each with the config path it concerns and a fix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "clusterforge"
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: camelCase keys, no unknown keys, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        validate_default=True,
+    )
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem in the stack config.
+
+    ``path`` is the config path without namespace, e.g. ``addons.metallb.addresses[0]``;
+    ``str()`` renders it as users type it: ``clusterforge:addons.metallb.addresses[0]``.
+    """
+
+    path: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{NAMESPACE}:{self.path}: {self.message}"
+        return f"{text} (fix: {self.fix})" if self.fix else text
+
+
+class ConfigError(Exception):
+    """Raised with every finding when a stack config is invalid."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = sorted(set(findings))
+        super().__init__("\n".join(str(f) for f in self.findings))
+
+
+def join_path(*parts: object) -> str:
+    """Build a config path: join_path("hosts", "pools", 0, "name") -> hosts.pools[0].name."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "":
+            out += f".{part}" if out else str(part)
+    return out
