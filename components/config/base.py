@@ -7,9 +7,11 @@ all problems are reported at once, each with the config path it concerns and a f
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "clusterforge"
@@ -61,3 +63,33 @@ def join_path(*parts: object) -> str:
         elif part != "":
             out += f".{part}" if out else str(part)
     return out
+
+
+_PINNED = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.\-]+)?$")
+
+
+def _check_pinned(value: str) -> str:
+    if not _PINNED.match(value):
+        raise ValueError(
+            f"version {value!r} is not pinned; give an exact release such as 1.2.3 "
+            "(no 'latest', ranges or wildcards)"
+        )
+    return value
+
+
+PinnedVersion = Annotated[str, AfterValidator(_check_pinned)]
+"""An exact release (``1.36.2``, ``v3.30.1``, ``1.0.0-rc.1``): unpinned versions are errors."""
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _check_dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS label; use at most 63 lower-case letters, digits "
+            "and '-', starting and ending with a letter or digit"
+        )
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]

@@ -30,3 +30,7 @@ class HostSpec:
     cpus: int | None = None
     memory_mb: int | None = None
     gpus: int = 0
+
+
+# Marks a value the cloud assigns at apply time (a DHCP or cloud-assigned address).
+KNOWN_AFTER_APPLY = "(known after apply)"

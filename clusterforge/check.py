@@ -1,0 +1,60 @@
+"""`clusterforge check`: the stack's config and every object its render declares."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from components.config import ConfigError
+
+from .crd_cache import CrdSourceError, cached_crd_dir
+from .render import render_stack
+from .validate import CrdSchemas, ObjectFinding, validate_objects
+
+
+@dataclass
+class CheckReport:
+    stack: str
+    config_findings: list[str] = field(default_factory=list)
+    object_findings: list[ObjectFinding] = field(default_factory=list)
+    objects_checked: int = 0
+    crd_dir: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.config_findings and not self.object_findings
+
+    def text(self) -> str:
+        lines = [f"check {self.stack}:"]
+        lines += [f"  config: {f}" for f in self.config_findings]
+        lines += [f"  object: {f}" for f in self.object_findings]
+        if self.ok:
+            where = f" (CRD schemas from {self.crd_dir})" if self.crd_dir else ""
+            lines.append(f"  ok: config valid, {self.objects_checked} objects valid{where}")
+        else:
+            lines.append(f"  {len(self.config_findings) + len(self.object_findings)} finding(s)")
+        return "\n".join(lines)
+
+
+def check_stack(stack: str, crd_schemas: Path | None = None) -> CheckReport:
+    report = CheckReport(stack=stack)
+    with tempfile.TemporaryDirectory(prefix=f"clusterforge-check-{stack}-") as tmp:
+        try:
+            result = render_stack(stack, Path(tmp) / stack)
+        except ConfigError as err:
+            report.config_findings = [str(f) for f in err.findings]
+            return report
+    crd_dir = crd_schemas or (Path(os.environ["CLUSTERFORGE_CRD_SCHEMAS"])
+                              if os.environ.get("CLUSTERFORGE_CRD_SCHEMAS") else None)
+    if crd_dir is None:
+        try:
+            crd_dir = cached_crd_dir(result.config)
+        except CrdSourceError as err:
+            report.config_findings.append(f"CRD schemas unavailable: {err}")
+            return report
+    report.crd_dir = crd_dir
+    crds = CrdSchemas(crd_dir)
+    report.objects_checked = len(result.objects)
+    report.object_findings = validate_objects(result.objects, result.config.kubernetes.version, crds)
+    return report

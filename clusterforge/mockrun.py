@@ -1,0 +1,242 @@
+"""Evaluate the real Pulumi program under the SDK's mock runtime and record it.
+
+This is how `render`, `check` and the tests see the program: `__main__.py` runs exactly
+as under `pulumi preview`, but every resource registration goes to a recording monitor
+instead of the engine. Values that only exist after deployment (an address a cloud
+assigns, a kubeconfig a command prints) stay unknown, as in a preview, and are shown
+as `(known after apply)`; secret values are shown as `[secret]`.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+
+from . import PROJECT_ROOT
+from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
+
+UNKNOWN_TEXT = "(known after apply)"
+SECRET_TEXT = "[secret]"
+
+# Outputs each provider computes at apply time; in a preview they are unknown.
+COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "command:local:Command": ("stdout", "stderr"),
+    "command:remote:Command": ("stdout", "stderr"),
+    "proxmoxve:index/vmLegacy:VmLegacy": ("ipv4Addresses", "macAddresses", "networkInterfaceNames"),
+    "proxmoxve:download/file:File": ("size",),
+    "aws:ec2/instance:Instance": ("privateIp", "publicIp", "arn", "privateDns"),
+    "aws:ec2/vpc:Vpc": ("arn", "defaultSecurityGroupId"),
+    "aws:ec2/subnet:Subnet": ("arn",),
+    "aws:ec2/securityGroup:SecurityGroup": ("arn",),
+    "aws:ec2/keyPair:KeyPair": ("arn", "fingerprint"),
+    "tls:index/privateKey:PrivateKey": ("privateKeyPem", "privateKeyOpenssh", "publicKeyOpenssh", "publicKeyPem"),
+    "tls:index/selfSignedCert:SelfSignedCert": ("certPem",),
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+    "random:index/randomId:RandomId": ("hex", "b64Url"),
+}
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    provider: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Recording:
+    stack: str
+    resources: list[Registration]
+    outputs: dict[str, Any]
+    config: StackFile
+    # (level, message) of what the program logged, e.g. parts not built yet.
+    logs: list[tuple[str, str]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-shaped copy of a wire value with secrets and unknowns made visible."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET_TEXT
+        if sig == rpc._special_resource_sig:
+            return value.get("urn", "")
+        if sig == rpc._special_asset_sig or sig == rpc._special_archive_sig:
+            return {k: _plain(v) for k, v in value.items() if k != rpc._special_sig_key}
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET_TEXT
+            return _plain(value["value"]) if "value" in value else UNKNOWN_TEXT
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_TEXT
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping what each registration asked for."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: children of the root stack carry no parent type in their URN.
+        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, parent="",
+                custom=False, dependencies=[], inputs={}))
+            return response
+        options = {}
+        if request.ignoreChanges:
+            options["ignoreChanges"] = sorted(request.ignoreChanges)
+        if request.additionalSecretOutputs:
+            options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
+        if request.protect:
+            options["protect"] = True
+        if request.deleteBeforeReplace:
+            options["deleteBeforeReplace"] = True
+        if request.replaceOnChanges:
+            options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+        if request.HasField("customTimeouts") and (request.customTimeouts.create or request.customTimeouts.update):
+            options["customTimeouts"] = {"create": request.customTimeouts.create,
+                                         "update": request.customTimeouts.update,
+                                         "delete": request.customTimeouts.delete}
+        self.registrations.append(Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            dependencies=sorted(set(request.dependencies)),
+            inputs=_plain(json_format.MessageToDict(request.object)),
+            provider=request.provider.split("::")[-2] if request.provider else "",
+            options=options,
+        ))
+        return response
+
+
+class PreviewMocks(pulumi_mocks.Mocks):
+    """Resources echo their inputs; outputs computed at apply time stay unknown."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        state = dict(args.inputs)
+        for key in COMPUTED_OUTPUTS.get(args.typ, ()):
+            state.setdefault(key, rpc.UNKNOWN)
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"names": ["zone-a", "zone-b", "zone-c"]}
+        return {}
+
+
+async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    resolved: dict[str, Any] = {}
+    for name, value in sorted(outputs.items()):
+        out = pulumi.Output.from_input(value)
+        known = await out.is_known()
+        secret = await out.is_secret()
+        if secret:
+            resolved[name] = SECRET_TEXT
+        elif not known:
+            resolved[name] = UNKNOWN_TEXT
+        else:
+            resolved[name] = _plain(await out.future())
+    return resolved
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO:
+            self.records.append((record.levelname.lower(), record.getMessage()))
+
+
+def _evaluate(stack: StackFile, program: Path) -> Recording:
+    monitor = RecordingMonitor(PreviewMocks())
+    collect = _Collect()
+    logger = logging.getLogger(f"clusterforge.program.{id(collect)}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(collect)
+    loop = asyncio.new_event_loop()  # a fresh loop per evaluation (pulumi#24338)
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi_mocks.set_mocks(PreviewMocks(), project="clusterforge", stack=stack.name,
+                               preview=True, monitor=monitor, logger=logger)
+        set_all_config(stack.pulumi_config(), sorted(stack.secret_keys))
+        root_dir = str(program.parent)
+        sys.path.insert(0, root_dir)
+        try:
+            loop.run_until_complete(run_pulumi_func(
+                lambda: runpy.run_path(str(program), run_name="__main__")))
+        finally:
+            sys.path.remove(root_dir)
+        root = pulumi.runtime.settings.get_root_resource()
+        outputs = loop.run_until_complete(_resolve_outputs(getattr(root, "outputs", {})))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+        logger.removeHandler(collect)
+    return Recording(stack=stack.name, resources=monitor.registrations, outputs=outputs,
+                     config=stack, logs=collect.records)
+
+
+def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT) -> Recording:
+    # A fresh context: the SDK keeps its settings, config and root stack in context vars.
+    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py")
+
+
+def run_stack(stack: str, overrides: dict[str, Any] | None = None,
+              root: Path = PROJECT_ROOT) -> Recording:
+    """Evaluate `root/__main__.py` for `stack` (with whole top-level keys overridden).
+
+    Secrets the stack needs but does not set get placeholders, as in `render`.
+    """
+    stack_file = apply_overrides(read_stack(stack, root), overrides)
+    prepare_offline(stack_file)
+    return run_prepared(stack_file, root)

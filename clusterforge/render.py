@@ -1,0 +1,217 @@
+"""`clusterforge render`: evaluate a stack offline and write what it would deploy.
+
+Artifacts (all deterministic, so two renders of one stack are byte-identical):
+  plan.json        every registered resource (components too) with inputs and edges
+  manifests/       every Kubernetes object the program declares, as YAML
+  releases/        every Helm release: chart, repository, version, values
+  inventory.yaml   the Ansible inventory the provisioning phases use
+  graph.dot/.svg   the dependency graph (solid: depends on, dashed: child of)
+  notes.txt        what the program said (parts declared but not built yet, ...)
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import ConfigError
+from components.config.model import StackConfig
+
+from . import PROJECT_ROOT
+from .mockrun import Recording, Registration, run_stack
+from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+# Kubernetes resource types that are not objects in the cluster.
+_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml/", "kubernetes:kustomize/")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML with multi-line strings kept readable."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=100)
+
+
+def dump_yaml_all(docs: list[Any]) -> str:
+    return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=100)
+
+
+@dataclass
+class RenderResult:
+    stack: str
+    out: Path
+    config: StackConfig
+    recording: Recording
+    objects: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+
+def kubernetes_objects(recording: Recording) -> list[dict]:
+    """Objects declared through pulumi-kubernetes resources, as their manifests."""
+    objects = []
+    for reg in recording.resources:
+        if not reg.custom or not reg.type.startswith("kubernetes:") or reg.type.startswith(_NOT_OBJECTS):
+            continue
+        obj = {k: v for k, v in reg.inputs.items() if not k.startswith("__")}
+        if "apiVersion" in obj and "kind" in obj:
+            objects.append(obj)
+    return objects
+
+
+def _object_file(obj: dict) -> str:
+    meta = obj.get("metadata") or {}
+    parts = [obj["kind"], meta.get("namespace", ""), str(meta.get("name", "unnamed"))]
+    return re.sub(r"[^a-z0-9.-]+", "-", "-".join(p for p in parts if p).lower()) + ".yaml"
+
+
+def _release_doc(reg: Registration) -> dict:
+    inputs = reg.inputs
+    repo = (inputs.get("repositoryOpts") or {}).get("repo", "")
+    values = inputs.get("values", {})
+    return {
+        "name": inputs.get("name", reg.name),
+        "namespace": inputs.get("namespace", "default"),
+        "chart": inputs.get("chart", ""),
+        "repository": repo,
+        "version": inputs.get("version", ""),
+        "values": values,
+        "dependsOn": sorted(d.split("::")[-1] for d in reg.dependencies),
+    }
+
+
+def _plan(recording: Recording) -> dict:
+    resources = []
+    for reg in sorted(recording.resources, key=lambda r: r.urn):
+        entry = {"urn": reg.urn, "type": reg.type, "name": reg.name, "parent": reg.parent,
+                 "dependencies": reg.dependencies, "inputs": reg.inputs}
+        if reg.provider:
+            entry["provider"] = reg.provider
+        if reg.options:
+            entry["options"] = reg.options
+        resources.append(entry)
+    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources}
+
+
+def _dot(recording: Recording) -> str:
+    ids = {reg.urn: f"r{i}" for i, reg in enumerate(sorted(recording.resources, key=lambda r: r.urn))}
+    lines = ["digraph clusterforge {", '  rankdir="LR";',
+             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];']
+    for reg in sorted(recording.resources, key=lambda r: r.urn):
+        short = reg.type.split(":")[-1]
+        shape = ', fillcolor="#fdf3e1"' if not reg.custom else ""
+        label = f"{short}\\n{reg.name}".replace('"', "'")
+        lines.append(f'  {ids[reg.urn]} [label="{label}"{shape}];')
+    for reg in sorted(recording.resources, key=lambda r: r.urn):
+        if reg.parent in ids:
+            lines.append(f'  {ids[reg.parent]} -> {ids[reg.urn]} [style=dashed, color="#9aa5b1", arrowhead=none];')
+        for dep in reg.dependencies:
+            if dep in ids:
+                lines.append(f"  {ids[dep]} -> {ids[reg.urn]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _inventory(cfg: StackConfig) -> str:
+    if not cfg.uses_kubeadm:
+        return "# kind clusters are not provisioned with Ansible: no inventory\nall: {}\n"
+    from components.provisioning.inventory import build_inventory, inventory_vars
+    from components.hosts.expand import host_specs
+
+    return dump_yaml(build_inventory(host_specs(cfg), inventory_vars(cfg)))
+
+
+def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,
+                 root: Path = PROJECT_ROOT) -> RenderResult:
+    """Render one stack into `out` (default build/STACK). Raises ConfigError on bad config."""
+    stack_file = apply_overrides(read_stack(stack, root), overrides)
+    cfg, notes = prepare_offline(stack_file)
+    out = Path(out) if out is not None else root / "build" / stack
+    recording = _evaluate(stack_file, root)
+    result = RenderResult(stack=stack, out=out, config=cfg, recording=recording, notes=notes)
+    result.notes += [msg for level, msg in recording.logs if level in ("warning", "error")]
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    a = result.artifacts
+    a["plan"] = _write(out / "plan.json", json.dumps(_plan(recording), indent=2, sort_keys=True) + "\n")
+
+    result.objects = kubernetes_objects(recording)
+    for obj in result.objects:
+        _write(out / "manifests" / _object_file(obj), dump_yaml(obj))
+    from components.emulation import declared_objects
+
+    for stem, objs in sorted(declared_objects(cfg).items()):
+        result.objects.extend(objs)
+        _write(out / "manifests" / f"{stem}.yaml", dump_yaml_all(objs))
+    (out / "manifests").mkdir(exist_ok=True)
+    a["manifests"] = out / "manifests"
+
+    (out / "releases").mkdir()
+    for reg in recording.of_type(HELM_RELEASE):
+        doc = _release_doc(reg)
+        _write(out / "releases" / f"{doc['namespace']}-{doc['name']}.yaml", dump_yaml(doc))
+    a["releases"] = out / "releases"
+
+    a["inventory"] = _write(out / "inventory.yaml", _inventory(cfg))
+    a["graph"] = _write(out / "graph.dot", _dot(recording))
+    svg = out / "graph.svg"
+    dot = shutil.which("dot")
+    if dot:
+        subprocess.run([dot, "-Tsvg", "-o", str(svg), str(a["graph"])], check=True)
+        a["picture"] = svg
+    else:
+        result.notes.append("graph.svg not drawn: Graphviz's `dot` is not installed (apt-get install graphviz)")
+    a["notes"] = _write(out / "notes.txt", "".join(f"{n}\n" for n in result.notes))
+    return result
+
+
+def _evaluate(stack_file: StackFile, root: Path) -> Recording:
+    # run_stack re-reads the file; hand it the already-prepared values instead.
+    from . import mockrun
+
+    return mockrun.run_prepared(stack_file, root)
+
+
+def summary(result: RenderResult) -> str:
+    counts = Counter(reg.type for reg in result.recording.resources)
+    lines = [f"stack {result.stack}: {len(result.recording.resources)} resources, "
+             f"{len(result.objects)} Kubernetes objects"]
+    width = max((len(t) for t in counts), default=0)
+    lines += [f"  {t:<{width}}  {n}" for t, n in sorted(counts.items())]
+    from components.emulation import capacity_summary
+
+    capacity = capacity_summary(result.config)
+    if capacity:
+        lines += ["emulated capacity:", *("  " + line for line in capacity.splitlines())]
+    if result.notes:
+        lines += ["notes:", *(f"  - {n}" for n in result.notes)]
+    lines += ["artifacts:", *(f"  {k:<9}  {p}" for k, p in result.artifacts.items())]
+    return "\n".join(lines)
+
+
+__all__ = ["ConfigError", "RenderResult", "render_stack", "summary", "run_stack"]

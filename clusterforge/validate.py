@@ -1,0 +1,136 @@
+"""Validate rendered Kubernetes objects against real schemas.
+
+Built-in kinds use the `kubernetes-validate` package (the Kubernetes OpenAPI schemas for
+the version the stack pins, strict: unknown fields are errors). Custom resources use
+`spec.versions[].schema.openAPIV3Schema` of the upstream CRDs found in a directory,
+turned into JSON Schema with the Kubernetes extensions honoured:
+`x-kubernetes-int-or-string`, `x-kubernetes-preserve-unknown-fields` and `nullable`.
+Like the API server with strict field validation, fields a CRD does not declare are errors.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+from kubernetes_validate.utils import SchemaNotFoundError, VersionNotSupportedError
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True, order=True)
+class ObjectFinding:
+    object: str  # Kind/namespace/name
+    path: str  # field path inside the object, e.g. spec.addresses[0]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.object}: {self.path or '(object)'}: {self.message}"
+
+
+def object_id(obj: dict) -> str:
+    meta = obj.get("metadata") or {}
+    parts = [str(obj.get("kind", "?"))]
+    if meta.get("namespace"):
+        parts.append(str(meta["namespace"]))
+    parts.append(str(meta.get("name", "?")))
+    return "/".join(parts)
+
+
+def _field_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _structural(schema: Any) -> Any:
+    """OpenAPI v3 (Kubernetes flavour) -> JSON Schema draft 4 with strict objects."""
+    if isinstance(schema, list):
+        return [_structural(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _structural(v) for k, v in schema.items() if not k.startswith("x-kubernetes-")}
+    out.pop("nullable", None)
+    out.pop("format", None)  # int32, byte, date-time...: the API server's own checks
+    if schema.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["type"] = ["integer", "string"]
+    preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
+    if out.get("type") == "object" and "properties" in out and not preserve \
+            and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    if schema.get("nullable") and "type" in out:
+        types = out["type"] if isinstance(out["type"], list) else [out["type"]]
+        out["type"] = [*types, "null"]
+    return out
+
+
+class CrdSchemas:
+    """The openAPIV3Schema of every CRD version in a directory, by (apiVersion, kind)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._schemas: dict[tuple[str, str], dict] = {}
+        for path in sorted(self.directory.glob("*.y*ml")):
+            for doc in yaml.safe_load_all(path.read_text()):
+                if not doc or doc.get("kind") != "CustomResourceDefinition":
+                    continue
+                spec = doc["spec"]
+                for version in spec.get("versions", []):
+                    schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                    if schema:
+                        key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                        self._schemas[key] = _structural(schema)
+
+    def get(self, api_version: str, kind: str) -> dict | None:
+        return self._schemas.get((api_version, kind))
+
+    def __len__(self) -> int:
+        return len(self._schemas)
+
+
+def _metadata_findings(obj: dict) -> list[ObjectFinding]:
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    if not name:
+        return [ObjectFinding(object_id(obj), "metadata.name", "missing: every object needs a name")]
+    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        return [ObjectFinding(object_id(obj), "metadata.name", f"{name!r} is not a DNS subdomain")]
+    return []
+
+
+def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None) -> list[ObjectFinding]:
+    """Every problem found in one object (empty when valid)."""
+    oid = object_id(obj)
+    findings = _metadata_findings(obj)
+    api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+    try:
+        kubernetes_validate.validate(obj, kubernetes_version, strict=True)
+        return findings
+    except kubernetes_validate.ValidationError as err:
+        return findings + [ObjectFinding(oid, _field_path(err.absolute_path), err.message)]
+    except VersionNotSupportedError as err:
+        return findings + [ObjectFinding(oid, "", err.message)]
+    except SchemaNotFoundError as err:
+        not_builtin = err.message
+    schema = crds.get(api_version, kind) if crds is not None else None
+    if schema is None:
+        where = f"in {crds.directory}" if crds is not None else "(no CRD schema directory given)"
+        return findings + [ObjectFinding(oid, "", f"{not_builtin}, and no CRD for {api_version} {kind} {where}")]
+    schema = copy.deepcopy(schema)
+    # CRD schemas leave metadata loose; the apiVersion/kind pair was matched above.
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    validator = jsonschema.Draft4Validator(schema)
+    errors = sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+    return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors]
+
+
+def validate_objects(objects: list[dict], kubernetes_version: str,
+                     crds: CrdSchemas | None) -> list[ObjectFinding]:
+    return sorted(f for obj in objects for f in validate_object(obj, kubernetes_version, crds))

@@ -1,0 +1,51 @@
+"""The root component: hosts -> cluster bootstrap -> provider -> addons -> emulation.
+
+One dependency graph for the whole stack. Each area lives in its own package and is
+called through one `build_*` function, so this file only says what depends on what.
+"""
+from __future__ import annotations
+
+import pulumi
+
+from .access import ClusterAccess
+from .addons import build_addons
+from .config.model import StackConfig
+from .emulation import build_emulation, build_kind_cluster
+from .hosts import build_hosts
+from .kube import cluster_provider
+from .provisioning import build_provisioning
+
+
+def not_built_yet(path: str, what: str) -> None:
+    """Say plainly that a declared part is not built by this version of the program."""
+    pulumi.log.warn(f"clusterforge:{path}: {what} is declared but not built yet; "
+                    "it is left out of this deployment")
+
+
+class Cluster(pulumi.ComponentResource):
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clusterforge:index:Cluster", name, None, opts)
+
+        if cfg.hosts.kind == "kind":
+            access: ClusterAccess = build_kind_cluster(cfg, parent=self)
+            host_names: list[str] = []
+        else:
+            hosts = build_hosts(cfg, secrets, parent=self)
+            access = build_provisioning(cfg, hosts, secrets, parent=self)
+            host_names = [h.name for h in hosts.hosts]
+
+        provider = cluster_provider(cfg, access.kubeconfig, parent=self)
+        addons = build_addons(cfg, provider, depends_on=access.ready, parent=self)
+        for note in addons.notes:
+            pulumi.log.warn(note)
+        if cfg.emulation is not None:
+            build_emulation(cfg, provider, access.kubeconfig,
+                            depends_on=[*access.ready, *addons.releases.values()], parent=self)
+        if cfg.tenants:
+            not_built_yet("tenants", f"{len(cfg.tenants)} tenant(s)")
+
+        self.kubeconfig = pulumi.Output.secret(access.kubeconfig)
+        self.register_outputs({"kubeconfig": self.kubeconfig, "hosts": host_names})

@@ -1,0 +1,422 @@
+"""The `emulation` section (KWOK node groups) and the kind host kind's settings.
+
+Node groups keep KEMU's shape (datastrophic/kemu `nodeGroups`: name, placement per
+availability zone, nodeTemplate with metadata and capacity) so KEMU files paste in
+unchanged, and extend it with what real clusters need: taints, reserved resources
+(allocatable = capacity - reserved), architecture and OS, region and extra conditions.
+A whole KEMU `ClusterConfig` document is accepted too (see `_from_kemu`).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AliasChoices, AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
+from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+
+KEMU_API_VERSION = "kemu.datastrophic.io/v1alpha1"
+DEFAULT_KWOK_VERSION = "v0.8.0"
+KWOK_IMAGE_REPOSITORY = "registry.k8s.io/kwok/kwok"
+# Kubernetes object names (and so node names) are DNS labels of at most 63 characters.
+MAX_NODE_NAME = 63
+
+# The Kubernetes quantity grammar (k8s.io/apimachinery resource.Quantity), unsigned:
+# capacity and reserved amounts are never negative.
+_QUANTITY = re.compile(
+    r"^(?P<number>([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
+            "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"),
+            "T": Decimal("1e12"), "P": Decimal("1e15"), "E": Decimal("1e18")}
+
+
+def parse_quantity(text: str) -> Decimal:
+    """Value of a Kubernetes quantity ("1360Gi" -> bytes, "500m" -> 0.5); ValueError if invalid."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a Kubernetes quantity; write a number with an optional suffix "
+            "such as 96, 500m, 1360Gi or 3Ti"
+        )
+    number = Decimal(match["number"])
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix[:1] in ("e", "E"):
+        try:
+            return number * (Decimal(10) ** int(suffix[1:]))
+        except (InvalidOperation, OverflowError) as err:
+            raise ValueError(f"{text!r} has an exponent out of range") from err
+    return number * _DECIMAL[suffix]
+
+
+def _quantity_text(value: Any) -> str:
+    # YAML gives `cpu: 96` as an int; KEMU writes quantities unquoted, so accept numbers.
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    if isinstance(value, (int, float)):
+        value = format(Decimal(str(value)).normalize(), "f") if isinstance(value, float) else str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    parse_quantity(value)
+    return value
+
+
+Quantity = Annotated[str, BeforeValidator(_quantity_text)]
+"""A Kubernetes quantity kept as text ("1360Gi", "96"); numbers are accepted and stringified."""
+
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# Resource names as the API spells them: `cpu`, `ephemeral-storage`, `hugepages-2Mi`,
+# or a domain-prefixed extended resource (`nvidia.com/gpu`).
+_RESOURCE_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+
+
+def resource_name(key: str) -> str:
+    """Map KEMU's camelCase capacity keys to Kubernetes resource names.
+
+    `ephemeralStorage` -> `ephemeral-storage`, `hugepages2Mi` -> `hugepages-2Mi`;
+    domain-prefixed names (`nvidia.com/gpu`) and already-kebab names are kept.
+    """
+    if "/" in key:
+        return key
+    if key.startswith("hugepages") and not key.startswith("hugepages-"):
+        return "hugepages-" + key[len("hugepages"):]
+    return _CAMEL_HUMP.sub(lambda m: "-" + m.group(1).lower(), key)
+
+
+def _resources(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, amount in value.items():
+        name = resource_name(str(key))
+        if not _RESOURCE_NAME.match(name):
+            raise ValueError(f"{key!r} is not a resource name (e.g. cpu, memory, nvidia.com/gpu)")
+        if name in out:
+            raise ValueError(f"{key!r} names the resource {name!r} twice; keep one spelling")
+        out[name] = amount
+    return out
+
+
+Resources = Annotated[dict[str, Quantity], BeforeValidator(_resources)]
+
+
+def _zone(value: str) -> str:
+    # Zones appear in node names and label values: a DNS label keeps both valid.
+    if len(value) > 63 or not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", value):
+        raise ValueError(
+            f"{value!r} cannot be part of a node name; use lower-case letters, digits and '-'"
+        )
+    return value
+
+
+Zone = Annotated[str, AfterValidator(_zone)]
+
+
+class Placement(StrictModel):
+    """KEMU: how many nodes of the group live in one availability zone."""
+
+    availability_zone: Zone
+    replicas: int = Field(ge=0, le=100_000)
+
+
+class TemplateMetadata(StrictModel):
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+
+class NodeTaint(StrictModel):
+    key: str
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class NodeCondition(StrictModel):
+    """An extra status condition KWOK keeps on every node of the group (e.g. a GPU health check)."""
+
+    type: str = Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_./]*$")
+    status: Literal["True", "False", "Unknown"] = "True"
+    reason: str = ""
+    message: str = ""
+
+
+class NodeTemplate(StrictModel):
+    """KEMU's nodeTemplate plus taints, reserved, architecture, OS and conditions."""
+
+    metadata: TemplateMetadata = TemplateMetadata()
+    capacity: Resources = Field(min_length=1)
+    # Subtracted from capacity to give allocatable (kube-reserved + system-reserved).
+    reserved: Resources = {}
+    taints: list[NodeTaint] = []
+    # KEMU sets arm64/"kemu"; linux/amd64 keeps DaemonSets that select linux schedulable.
+    architecture: Literal["amd64", "arm64", "ppc64le", "s390x"] = "amd64"
+    operating_system: Literal["linux", "windows"] = "linux"
+    conditions: list[NodeCondition] = []
+
+
+class NodeGroup(StrictModel):
+    """KEMU: one instance type, placed over availability zones."""
+
+    name: DnsLabel
+    placement: list[Placement] = Field(min_length=1)
+    node_template: NodeTemplate
+    # The `node.kubernetes.io/instance-type` label; KEMU uses the group name.
+    instance_type: str | None = None
+    # `topology.kubernetes.io/region`; defaults to the section's `region`.
+    region: str | None = None
+
+    @property
+    def replicas(self) -> int:
+        return sum(p.replicas for p in self.placement)
+
+
+class KwokConfig(StrictModel):
+    """The KWOK controller release and which pod lifecycle it emulates."""
+
+    version: PinnedVersion = DEFAULT_KWOK_VERSION
+    # Image, pinned by tag or digest; default: the official image of `version`.
+    image: str | None = None
+    # `fast`: pods become Ready at once and never finish. `delay`: the general stages that
+    # honour `pod-*.stage.kwok.x-k8s.io/delay` annotations. `auto`: `delay` when any
+    # workload listed in `emulation.workloads` uses such an annotation.
+    pod_stages: Literal["auto", "fast", "delay"] = "auto"
+    namespace: DnsLabel = "kube-system"
+
+    @property
+    def image_ref(self) -> str:
+        return self.image or f"{KWOK_IMAGE_REPOSITORY}:{self.version}"
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, value: str | None) -> str | None:
+        if value is not None and not _pinned_image_ref(value):
+            raise ValueError(
+                f"image {value!r} is not pinned; give an exact tag (…:v0.8.0) or a digest (…@sha256:…)"
+            )
+        return value
+
+
+def _pinned_image_ref(ref: str) -> bool:
+    if re.search(r"@sha256:[0-9a-f]{64}$", ref):
+        return True
+    name, _, tag = ref.rpartition(":")
+    return bool(name) and "/" not in tag and bool(re.match(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.\-]+)?$", tag))
+
+
+class EmulationConfig(StrictModel):
+    """KWOK fake nodes in node groups, KEMU-compatible."""
+
+    kwok: KwokConfig = KwokConfig()
+    # Default `topology.kubernetes.io/region` of every group.
+    region: str | None = None
+    node_groups: list[NodeGroup] = []
+    # Workload templates used with this stack (paths relative to the project); their
+    # KWOK delay annotations decide `kwok.podStages: auto`.
+    workloads: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_kemu(cls, data: Any) -> Any:
+        return from_kemu(data) if is_kemu_document(data) else data
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(g.replicas for g in self.node_groups)
+
+
+def is_kemu_document(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("apiVersion") == KEMU_API_VERSION
+
+
+def from_kemu(document: dict) -> dict:
+    """The emulation section of a KEMU `ClusterConfig`: its node groups.
+
+    KEMU's `kindConfig` and `clusterAddons` belong to `hosts.kindCluster` and
+    `addons.charts`; `clusterforge import-kemu` moves them there. Inside the emulation
+    section they would be dropped, so they are refused rather than ignored.
+    """
+    if document.get("kind") != "ClusterConfig":
+        raise ValueError(f"a {KEMU_API_VERSION} document must be of kind ClusterConfig")
+    spec = document.get("spec") or {}
+    extra = sorted(set(spec) - {"nodeGroups"})
+    if extra:
+        raise ValueError(
+            f"KEMU spec.{', spec.'.join(extra)} cannot live in the emulation section; run "
+            "`clusterforge import-kemu FILE --stack NAME` to move kindConfig to hosts.kindCluster "
+            "and clusterAddons to addons.charts"
+        )
+    return {"nodeGroups": spec.get("nodeGroups") or []}
+
+
+def load_kemu_file(path: str) -> EmulationConfig:
+    """Read a KEMU ClusterConfig file as the emulation section (its node groups)."""
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    if not is_kemu_document(document):
+        raise ValueError(f"{path}: not a KEMU ClusterConfig (apiVersion {KEMU_API_VERSION})")
+    spec = dict(document.get("spec") or {})
+    return EmulationConfig.model_validate({"nodeGroups": spec.get("nodeGroups") or []})
+
+
+def node_name(group: str, zone: str, index: int) -> str:
+    """KEMU's node naming: `{group}-{zone}-{index}`, index from 0 within the zone."""
+    return f"{group}-{zone}-{index}"
+
+
+def emulation_findings(cfg: Any) -> list[Finding]:
+    """Cross-field rules of the emulation section and the kind host kind (takes the StackConfig)."""
+    findings = kind_findings(cfg)
+    if cfg.emulation is not None:
+        findings += node_group_findings(cfg.emulation)
+    return findings
+
+
+def kind_findings(cfg: Any) -> list[Finding]:
+    kind = cfg.hosts.kind_cluster
+    if cfg.hosts.kind != "kind" or kind is None:
+        return []
+    tag = kind.node_image_tag.removeprefix("v")
+    version = str(cfg.kubernetes.version).removeprefix("v")
+    if tag and tag != version:
+        return [Finding(
+            "hosts.kindCluster.nodeImage",
+            f"node image {kind.node_image} runs Kubernetes {tag}, the stack pins {version}",
+            f"use kindest/node:v{version} (with its digest) or set kubernetes.version to {tag}",
+        )]
+    return []
+
+
+def node_group_findings(cfg: EmulationConfig, path: str = "emulation") -> list[Finding]:
+    """Cross-field rules of the node groups, all at once."""
+    findings: list[Finding] = []
+    seen_groups: dict[str, int] = {}
+    all_names: dict[str, str] = {}
+    for g_index, group in enumerate(cfg.node_groups):
+        g_path = join_path(path, "nodeGroups", g_index)
+        if group.name in seen_groups:
+            findings.append(Finding(
+                join_path(g_path, "name"),
+                f"node group {group.name!r} is also nodeGroups[{seen_groups[group.name]}]",
+                "give every node group its own name",
+            ))
+        seen_groups.setdefault(group.name, g_index)
+
+        seen_zones: dict[str, int] = {}
+        for p_index, place in enumerate(group.placement):
+            p_path = join_path(g_path, "placement", p_index)
+            zone = place.availability_zone
+            if zone in seen_zones:
+                findings.append(Finding(
+                    join_path(p_path, "availabilityZone"),
+                    f"zone {zone!r} is placed twice in group {group.name!r}",
+                    f"merge the replicas into placement[{seen_zones[zone]}]",
+                ))
+                continue
+            seen_zones[zone] = p_index
+            if place.replicas:
+                longest = node_name(group.name, zone, place.replicas - 1)
+                if len(longest) > MAX_NODE_NAME:
+                    findings.append(Finding(
+                        join_path(p_path, "availabilityZone"),
+                        f"node name {longest!r} has {len(longest)} characters, more than "
+                        f"{MAX_NODE_NAME}",
+                        "shorten the group name or the zone",
+                    ))
+                # `a-b` + zone `c-1` and `a` + zone `b-c` give the same names.
+                first = node_name(group.name, zone, 0)
+                if first in all_names and all_names[first] != p_path:
+                    findings.append(Finding(
+                        join_path(p_path, "availabilityZone"),
+                        f"node {first!r} is also generated by {all_names[first]}",
+                        "rename the group or zone so node names are unique",
+                    ))
+                all_names.setdefault(first, p_path)
+
+        template = group.node_template
+        t_path = join_path(g_path, "nodeTemplate")
+        for resource, amount in sorted(template.reserved.items()):
+            r_path = join_path(t_path, "reserved", resource)
+            if resource not in template.capacity:
+                findings.append(Finding(
+                    r_path, f"reserves {resource!r}, which the capacity does not declare",
+                    f"add {resource} to nodeTemplate.capacity or remove it from reserved",
+                ))
+            elif parse_quantity(amount) > parse_quantity(template.capacity[resource]):
+                findings.append(Finding(
+                    r_path,
+                    f"reserved {amount} exceeds the capacity {template.capacity[resource]}",
+                    "reserve at most the capacity",
+                ))
+        for key in ("cpu", "memory", "pods"):
+            if key not in template.capacity:
+                findings.append(Finding(
+                    join_path(t_path, "capacity"),
+                    f"capacity has no {key!r}; the scheduler would see 0 and place nothing",
+                    f"declare capacity.{key}",
+                ))
+        taint_keys: set[tuple[str, str]] = set()
+        for t_index, taint in enumerate(template.taints):
+            if (taint.key, taint.effect) in taint_keys or taint.key == "kwok.x-k8s.io/node":
+                findings.append(Finding(
+                    join_path(t_path, "taints", t_index, "key"),
+                    f"taint {taint.key}:{taint.effect} is declared twice (every node already "
+                    "carries kwok.x-k8s.io/node=fake:NoSchedule)",
+                    "remove the duplicate taint",
+                ))
+            taint_keys.add((taint.key, taint.effect))
+    return findings
+
+
+class KindClusterConfig(StrictModel):
+    """The kind host kind: a local control plane in containers (KEMU's `kindConfig`)."""
+
+    name: DnsLabel = "clusterforge"
+    # The kindest/node image, pinned by exact tag or digest (kindest/node:v1.33.1@sha256:...).
+    node_image: str
+    # kind's own `Cluster` config (kind.x-k8s.io/v1alpha4), verbatim; a YAML string (as
+    # KEMU writes it) is parsed into a mapping.
+    # Also accepted as `config`.
+    kind_config: dict[str, Any] = Field(
+        default_factory=lambda: {"apiVersion": "kind.x-k8s.io/v1alpha4", "kind": "Cluster"},
+        validation_alias=AliasChoices("kindConfig", "config", "kind_config"),
+    )
+    # Seconds `kind create cluster --wait` waits for the control plane to be Ready.
+    wait_seconds: int = Field(300, ge=0, le=3600)
+
+    @field_validator("node_image")
+    @classmethod
+    def _pinned_node_image(cls, value: str) -> str:
+        if not _pinned_image_ref(value):
+            raise ValueError(
+                f"node image {value!r} is not pinned; give an exact tag "
+                "(kindest/node:v1.33.1) or a digest (…@sha256:…)"
+            )
+        return value
+
+    @field_validator("kind_config", mode="before")
+    @classmethod
+    def _parse_kind_config(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError as err:
+                raise ValueError(f"kindConfig is not valid YAML: {err}") from err
+        if not isinstance(value, dict):
+            raise ValueError("kindConfig must be a kind Cluster config mapping")
+        if value.get("kind") != "Cluster" or not str(value.get("apiVersion", "")).startswith(
+                "kind.x-k8s.io/"):
+            raise ValueError("kindConfig must have apiVersion kind.x-k8s.io/v1alpha4 and kind Cluster")
+        return value
+
+    @property
+    def node_image_tag(self) -> str:
+        """The Kubernetes version in the image tag (v1.33.1), for matching kubernetes.version."""
+        ref = self.node_image.split("@", 1)[0]
+        return ref.rpartition(":")[2] if ":" in ref.rpartition("/")[2] else ""

@@ -1,0 +1,132 @@
+"""The `hosts` section: where the machines come from and how many of each role.
+
+Machines are declared in pools (a role, a count or an address list, a size); per-host
+overrides adjust single machines. Every host kind ends in the same `HostSpec` shape
+(see components/hosts/expand.py).
+"""
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+from pydantic import Field
+
+from .base import DnsLabel, StrictModel
+from .emulation import KindClusterConfig
+
+Role = Literal["control-plane", "worker", "etcd"]
+
+
+class Size(StrictModel):
+    cores: int = Field(2, ge=1, le=512)
+    memory_mb: int = Field(4096, ge=1024)
+    disk_gb: int = Field(32, ge=8)
+
+
+class SizeOverride(StrictModel):
+    cores: int | None = Field(None, ge=1, le=512)
+    memory_mb: int | None = Field(None, ge=1024)
+    disk_gb: int | None = Field(None, ge=8)
+
+
+class TaintConfig(StrictModel):
+    key: str
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class Pool(StrictModel):
+    """Machines of one role and size, named `{name}-{index}` from 1."""
+
+    name: DnsLabel
+    role: Role
+    # Either a count (with `firstAddress` for static addressing) or explicit addresses.
+    count: int | None = Field(None, ge=0, le=1000)
+    first_address: IPv4Address | None = None
+    addresses: list[IPv4Address] | None = None
+    size: Size = Size()
+    gpus: int = Field(0, ge=0, le=16)
+    labels: dict[str, str] = {}
+    taints: list[TaintConfig] = []
+    # Proxmox nodes the pool's VMs are spread over (round-robin); default: all nodes.
+    placement: list[str] = []
+    # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
+    instance_type: str | None = None
+
+
+class HostOverride(StrictModel):
+    """Per-host adjustments, keyed by host name (`worker-3`)."""
+
+    size: SizeOverride = SizeOverride()
+    address: IPv4Address | None = None
+    placement: str | None = None
+    vm_id: int | None = Field(None, ge=100, le=999_999_999)
+    gpus: int | None = Field(None, ge=0, le=16)
+    labels: dict[str, str] = {}
+    instance_type: str | None = None
+
+
+class NetworkConfig(StrictModel):
+    cidr: IPv4Network
+    gateway: IPv4Address | None = None
+    dns: list[IPv4Address] = []
+    search_domain: str | None = None
+    bridge: str = "vmbr0"
+    vlan: int | None = Field(None, ge=1, le=4094)
+
+
+class SshConfig(StrictModel):
+    user: str = "debian"
+    public_keys: list[str] = []
+    # Name of the secret config key that holds the private key Ansible uses
+    # (`pulumi config set --secret clusterforge:sshPrivateKey < key`).
+    private_key_secret: str = "sshPrivateKey"
+
+
+class ProxmoxTemplate(StrictModel):
+    """The cloud-init template VM every host is cloned from."""
+
+    vm_id: int = Field(9000, ge=100, le=999_999_999)
+    node: str
+    # A dated image URL (not .../latest/...) so a rebuild gets the same image.
+    image_url: str
+    # Verified by Proxmox after download when given; the render notes when it is not.
+    image_checksum: str | None = None
+    checksum_algorithm: Literal["sha256", "sha512"] = "sha512"
+    image_datastore: str = "local"
+
+
+class ProxmoxConfig(StrictModel):
+    endpoint: str
+    insecure: bool = False
+    # Name of the secret config key holding the API token (`user@realm!id=uuid`).
+    api_token_secret: str = "proxmoxApiToken"
+    nodes: list[str] = Field(min_length=1)
+    datastore: str = "local-lvm"
+    template: ProxmoxTemplate
+    vm_id_start: int = Field(200, ge=100, le=999_999_999)
+    # Parallel clones of one template hit storage-lock timeouts; clone this many at once.
+    clone_concurrency: int = Field(2, ge=1, le=16)
+    clone_retries: int = Field(3, ge=0, le=10)
+
+
+class AwsConfig(StrictModel):
+    region: str
+    ami: str
+    # Use an existing subnet, or let the stack create a VPC with this CIDR.
+    subnet_id: str | None = None
+    vpc_cidr: IPv4Network | None = None
+    ssh_sources: list[IPv4Network] = Field(min_length=1)
+    instance_type: str = "m7i.large"
+    root_volume_gb: int = Field(50, ge=20)
+
+
+class HostsConfig(StrictModel):
+    kind: Literal["proxmox", "aws", "existing", "kind"]
+    network: NetworkConfig | None = None
+    ssh: SshConfig = SshConfig()
+    pools: list[Pool] = []
+    overrides: dict[str, HostOverride] = {}
+    proxmox: ProxmoxConfig | None = None
+    aws: AwsConfig | None = None
+    kind_cluster: KindClusterConfig | None = None

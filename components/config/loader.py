@@ -1,0 +1,129 @@
+"""Stack config values -> a validated `StackConfig`, or every problem at once.
+
+Pydantic checks shapes and types; `rules.py` and the section hooks check what spans
+fields. Errors are turned into `Finding`s that name the config path as users type it
+and say how to fix it, so no traceback ever reaches a user.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .base import ConfigError, Finding, join_path
+from .model import StackConfig
+
+_FIXES = {
+    "missing": "add this key",
+    "literal_error": "use one of the values listed",
+    "ip_v4_network": "write a network in CIDR form, network address first (e.g. 192.168.10.0/24)",
+    "ip_v4_address": "write a dotted IPv4 address (e.g. 192.168.10.11)",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "bool_parsing": "write true or false",
+    "dict_type": "write a mapping (key: value)",
+    "list_type": "write a list",
+    "model_type": "write a mapping with the keys of this section",
+    "string_type": "write a string (quote it in YAML)",
+    "greater_than_equal": "raise the value",
+    "less_than_equal": "lower the value",
+    "too_short": "add at least one entry",
+}
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes an annotation may hold (through Optional, list, dict)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _unwrap(arg)]
+    if origin in (list, tuple, set):
+        return [m for arg in typing.get_args(annotation) for m in _unwrap(arg)]
+    if origin is dict:
+        return _unwrap(typing.get_args(annotation)[1])
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return []
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Keys the model at `loc` (the parent of an unknown key) accepts."""
+    model: type[BaseModel] = StackConfig
+    for part in loc[:-1]:
+        if isinstance(part, int) or part not in {f.alias or n for n, f in model.model_fields.items()}:
+            continue
+        field = next(f for n, f in model.model_fields.items() if (f.alias or n) == part)
+        candidates = _unwrap(field.annotation)
+        if not candidates:
+            return []
+        model = candidates[0]
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
+    loc = tuple(error["loc"])
+    path = join_path(*loc)
+    kind = error["type"]
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        return Finding(path, "unknown key",
+                       f"remove it or fix its spelling; allowed here: {', '.join(allowed)}")
+    if kind == "value_error":
+        return Finding(path, message)
+    return Finding(path, message, _FIXES.get(kind, ""))
+
+
+# Cross-field hooks of the sections that own their rules.
+def _section_findings(cfg: StackConfig) -> list[Finding]:
+    from . import addons, emulation, provisioning, rules
+
+    findings = rules.core_findings(cfg)
+    for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings")):
+        hook = getattr(module, name, None)
+        if hook is not None:
+            findings += hook(cfg)  # these take the whole config: their rules span sections
+    hook = getattr(emulation, "emulation_findings", None)
+    if hook is not None and cfg.emulation is not None:
+        findings += hook(cfg.emulation)
+    return findings
+
+
+_OPTIONAL_SECTIONS = ("provisioning", "addons", "emulation", "tenants")
+
+
+def load_stack_config(values: Mapping[str, Any]) -> StackConfig:
+    """Validate the non-secret top-level values (keys without the namespace)."""
+    # Pulumi.yaml gives optional sections an empty default: empty means absent.
+    given = {k: v for k, v in values.items() if not (k in _OPTIONAL_SECTIONS and v in ({}, []))}
+    try:
+        cfg = StackConfig.model_validate(given)
+    except ValidationError as exc:
+        raise ConfigError([_finding_from_pydantic(e) for e in exc.errors()]) from None
+    findings = _section_findings(cfg)
+    if findings:
+        raise ConfigError(findings)
+    return cfg
+
+
+def secret_keys_needed(cfg: StackConfig) -> dict[str, str]:
+    """Secret config keys this stack needs -> what each is for."""
+    needed: dict[str, str] = {}
+    if cfg.uses_kubeadm:
+        needed[cfg.hosts.ssh.private_key_secret] = "SSH private key Ansible uses to reach the hosts"
+    if cfg.hosts.kind == "proxmox" and cfg.hosts.proxmox is not None:
+        needed[cfg.hosts.proxmox.api_token_secret] = "Proxmox API token (user@realm!id=uuid)"
+    return needed
+
+
+def missing_secret_findings(cfg: StackConfig, present: set[str]) -> list[Finding]:
+    return [
+        Finding(key, f"the secret '{purpose}' is not set",
+                f"run: pulumi config set --secret clusterforge:{key} <value>")
+        for key, purpose in sorted(secret_keys_needed(cfg).items())
+        if key not in present
+    ]

@@ -1,0 +1,56 @@
+"""Reading and validating the stack config inside a Pulumi run.
+
+Secrets stay `Output` secrets from here on: the program never sees them as plain
+strings, so they reach state and logs encrypted or masked.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from .base import NAMESPACE, ConfigError
+from .loader import load_stack_config, missing_secret_findings
+from .model import StackConfig
+
+
+def _raw_config() -> tuple[dict[str, Any], set[str]]:
+    values: dict[str, Any] = dict(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys |= {k for k in values if runtime_config.is_config_secret(k)}
+    return values, secret_keys
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
+    """The validated config and the secrets it needs, or every finding and a clean stop."""
+    raw, secret_keys = _raw_config()
+    prefix = NAMESPACE + ":"
+    plain = {k[len(prefix):]: _decode(v) for k, v in raw.items()
+             if k.startswith(prefix) and k not in secret_keys}
+    present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
+    try:
+        cfg = load_stack_config(plain)
+        missing = missing_secret_findings(cfg, present)
+        if missing:
+            raise ConfigError(missing)
+    except ConfigError as err:
+        for finding in err.findings:
+            pulumi.log.error(str(finding))
+        raise pulumi.RunError(
+            f"the stack config has {len(err.findings)} problem(s), listed above; "
+            "nothing was changed") from None
+    secrets = {key: pulumi.Output.secret(str(raw[prefix + key])) for key in sorted(present)}
+    return cfg, secrets
+

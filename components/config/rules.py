@@ -1,0 +1,257 @@
+"""Cross-field rules over the core sections (cluster, kubernetes, hosts).
+
+Each rule returns findings instead of raising, so every problem is reported at once.
+Sections owned elsewhere add theirs through `<section>_findings(cfg)` hooks that the
+loader calls after these.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from ipaddress import IPv4Address, ip_address
+
+from ..hosts.expand import expand_hosts, pool_addresses
+from .base import Finding, join_path
+from .model import StackConfig
+
+
+def core_findings(cfg: StackConfig) -> list[Finding]:
+    rules = (
+        _network_overlaps,
+        _host_kind_sections,
+        _pool_shapes,
+        _addresses_in_network,
+        _duplicate_names_and_addresses,
+        _overrides_name_hosts,
+        _control_plane_quorum,
+        _endpoint_and_ha,
+        _proxmox_placement_and_ids,
+    )
+    return [finding for rule in rules for finding in rule(cfg)]
+
+
+def _network_overlaps(cfg: StackConfig) -> Iterator[Finding]:
+    k = cfg.kubernetes
+    if k.pod_cidr.overlaps(k.service_cidr):
+        yield Finding("kubernetes.serviceCidr", f"{k.service_cidr} overlaps the pod CIDR {k.pod_cidr}",
+                      "choose disjoint ranges, e.g. podCidr 10.244.0.0/16 and serviceCidr 10.96.0.0/12")
+    net = cfg.hosts.network
+    if net is None:
+        return
+    for key, cidr in (("podCidr", k.pod_cidr), ("serviceCidr", k.service_cidr)):
+        if cidr.overlaps(net.cidr):
+            yield Finding(f"kubernetes.{key}", f"{cidr} overlaps the host network {net.cidr}",
+                          "pick a range that no host, router or VIP uses")
+
+
+def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
+    h = cfg.hosts
+    needs = {"proxmox": "proxmox", "aws": "aws", "kind": "kindCluster"}
+    for kind, key in needs.items():
+        present = getattr(h, {"kindCluster": "kind_cluster"}.get(key, key)) is not None
+        if h.kind == kind and not present:
+            yield Finding(f"hosts.{key}", f"hosts.kind is {kind} but hosts.{key} is missing",
+                          f"add a hosts.{key} section")
+        elif h.kind != kind and present:
+            yield Finding(f"hosts.{key}", f"hosts.{key} is set but hosts.kind is {h.kind}",
+                          f"remove hosts.{key}, or set hosts.kind: {kind}")
+    if h.kind == "kind":
+        if h.pools:
+            yield Finding("hosts.pools", "a kind cluster takes its nodes from hosts.kindCluster, not pools",
+                          "remove hosts.pools; put the nodes in hosts.kindCluster.config")
+        return
+    if h.network is None and h.kind in ("proxmox", "existing"):
+        yield Finding("hosts.network", f"hosts.kind {h.kind} needs the host network",
+                      "add hosts.network with cidr (and gateway for Proxmox)")
+    if h.kind == "proxmox" and h.network is not None and h.network.gateway is None:
+        yield Finding("hosts.network.gateway", "Proxmox VMs get static addresses and need a gateway",
+                      "set hosts.network.gateway")
+    if not h.pools:
+        yield Finding("hosts.pools", "no hosts are declared", "add at least a control-plane pool")
+
+
+def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
+    kind = cfg.hosts.kind
+    for i, pool in enumerate(cfg.hosts.pools):
+        path = join_path("hosts", "pools", i)
+        if pool.addresses is not None and pool.count is not None and pool.count != len(pool.addresses):
+            yield Finding(join_path(path, "count"), f"count {pool.count} disagrees with {len(pool.addresses)} addresses",
+                          "drop count (the addresses give it) or make them agree")
+        if pool.addresses is not None and pool.first_address is not None:
+            yield Finding(join_path(path, "firstAddress"), "firstAddress and addresses are both set",
+                          "keep one of them")
+        if pool.addresses is None and pool.count is None:
+            yield Finding(join_path(path, "count"), "the pool has neither count nor addresses",
+                          "set count (with firstAddress for static addresses) or list addresses")
+        static = pool.addresses is not None or pool.first_address is not None
+        if kind in ("proxmox", "existing") and not static and (pool.count or 0) > 0:
+            key = "addresses" if kind == "existing" else "firstAddress"
+            yield Finding(join_path(path, key), f"hosts of kind {kind} need static addresses",
+                          f"set {key}")
+        if kind == "aws" and static:
+            yield Finding(join_path(path, "addresses" if pool.addresses is not None else "firstAddress"),
+                          "public-cloud hosts get their addresses from the cloud",
+                          "remove the static addresses")
+
+
+def _addresses_in_network(cfg: StackConfig) -> Iterator[Finding]:
+    net = cfg.hosts.network
+    if net is None:
+        return
+    for i, pool in enumerate(cfg.hosts.pools):
+        path = join_path("hosts", "pools", i)
+        if pool.addresses is not None:
+            for j, address in enumerate(pool.addresses):
+                if address not in net.cidr:
+                    yield Finding(join_path(path, "addresses", j), f"{address} is outside the host network {net.cidr}",
+                                  f"use an address inside {net.cidr}")
+        elif pool.first_address is not None:
+            addresses = pool_addresses(pool)
+            if pool.first_address not in net.cidr:
+                yield Finding(join_path(path, "firstAddress"), f"{pool.first_address} is outside the host network {net.cidr}",
+                              f"use an address inside {net.cidr}")
+            elif addresses and addresses[-1] not in net.cidr:
+                yield Finding(join_path(path, "count"),
+                              f"{pool.count} hosts from {pool.first_address} run past the host network {net.cidr}",
+                              "lower count or start lower")
+    for name, override in sorted(cfg.hosts.overrides.items()):
+        if override.address is not None and override.address not in net.cidr:
+            yield Finding(join_path("hosts", "overrides", name, "address"),
+                          f"{override.address} is outside the host network {net.cidr}",
+                          f"use an address inside {net.cidr}")
+    if net.gateway is not None and net.gateway not in net.cidr:
+        yield Finding("hosts.network.gateway", f"{net.gateway} is outside {net.cidr}",
+                      "use the router's address on the host network")
+
+
+def _duplicate_names_and_addresses(cfg: StackConfig) -> Iterator[Finding]:
+    first_use: dict[str, int] = {}
+    for i, pool in enumerate(cfg.hosts.pools):
+        if pool.name in first_use:
+            yield Finding(join_path("hosts", "pools", i, "name"),
+                          f"pool name {pool.name!r} is already used by hosts.pools[{first_use[pool.name]}]",
+                          "give every pool its own name")
+        first_use.setdefault(pool.name, i)
+    seen: dict[IPv4Address, str] = {}
+    reserved: dict[IPv4Address, str] = {}
+    net = cfg.hosts.network
+    if net is not None and net.gateway is not None:
+        reserved[net.gateway] = "the gateway"
+    if cfg.kubernetes.ha.vip is not None:
+        reserved[cfg.kubernetes.ha.vip] = "the control-plane VIP"
+    for plan in expand_hosts(cfg.hosts):
+        if plan.address is None:
+            continue
+        where = _address_path(cfg, plan)
+        if plan.address in reserved:
+            yield Finding(where, f"host {plan.spec.name} gets {plan.address}, which is {reserved[plan.address]}",
+                          "move the host or the reserved address")
+        elif plan.address in seen:
+            yield Finding(where, f"host {plan.spec.name} gets {plan.address}, already used by {seen[plan.address]}",
+                          "give every host its own address")
+        else:
+            seen[plan.address] = plan.spec.name
+
+
+def _address_path(cfg: StackConfig, plan) -> str:
+    """The config path that gave a host its address."""
+    override = cfg.hosts.overrides.get(plan.spec.name)
+    if override is not None and override.address is not None:
+        return join_path("hosts", "overrides", plan.spec.name, "address")
+    if cfg.hosts.pools[plan.pool_index].addresses is not None:
+        return join_path("hosts", "pools", plan.pool_index, "addresses", plan.position)
+    return join_path("hosts", "pools", plan.pool_index, "firstAddress")
+
+
+def _overrides_name_hosts(cfg: StackConfig) -> Iterator[Finding]:
+    known = {plan.spec.name for plan in expand_hosts(cfg.hosts)}
+    for name in sorted(cfg.hosts.overrides):
+        if name not in known:
+            yield Finding(join_path("hosts", "overrides", name), f"no host is named {name!r}",
+                          f"use one of: {', '.join(sorted(known)) or 'no hosts declared'}")
+
+
+def _control_plane_quorum(cfg: StackConfig) -> Iterator[Finding]:
+    if not cfg.uses_kubeadm:
+        return
+    counts = Counter()
+    first_pool: dict[str, int] = {}
+    for i, pool in enumerate(cfg.hosts.pools):
+        n = len(pool.addresses) if pool.addresses is not None else (pool.count or 0)
+        counts[pool.role] += n
+        first_pool.setdefault(pool.role, i)
+    if counts["control-plane"] == 0:
+        yield Finding("hosts.pools", "no control-plane host is declared",
+                      "add a pool with role: control-plane (1, 3 or 5 hosts)")
+        return
+    etcd_role = "etcd" if counts["etcd"] else "control-plane"
+    members = counts[etcd_role]
+    if members % 2 == 0:
+        yield Finding(join_path("hosts", "pools", first_pool[etcd_role], "count"),
+                      f"{members} etcd members ({etcd_role} hosts): an even count tolerates no more failures than one fewer",
+                      f"use {members - 1} or {members + 1} {etcd_role} hosts")
+
+
+def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
+    if not cfg.uses_kubeadm:
+        return
+    k = cfg.kubernetes
+    control_planes = sum(
+        len(p.addresses) if p.addresses is not None else (p.count or 0)
+        for p in cfg.hosts.pools if p.role == "control-plane"
+    )
+    if k.ha.mode == "kube-vip":
+        if k.ha.vip is None:
+            yield Finding("kubernetes.ha.vip", "kube-vip needs a virtual IP", "set an unused address on the host network")
+        elif cfg.hosts.network is not None and k.ha.vip not in cfg.hosts.network.cidr:
+            yield Finding("kubernetes.ha.vip", f"{k.ha.vip} is outside the host network {cfg.hosts.network.cidr}",
+                          "kube-vip announces the VIP with ARP: pick one inside the host network")
+        if cfg.hosts.kind == "aws":
+            yield Finding("kubernetes.ha.mode", "kube-vip's ARP announcements do not work in a VPC",
+                          "use mode: external with a cloud load balancer as controlPlaneEndpoint")
+    if k.ha.mode == "external" and k.control_plane_endpoint is None:
+        yield Finding("kubernetes.controlPlaneEndpoint", "ha.mode external needs the load balancer's address",
+                      "set controlPlaneEndpoint.host (and port)")
+    if control_planes > 1 and k.ha.mode == "none":
+        yield Finding("kubernetes.ha.mode", f"{control_planes} control-plane hosts but no shared endpoint",
+                      "set ha.mode: kube-vip with a vip, or external with controlPlaneEndpoint")
+    if k.ha.vip is not None and k.control_plane_endpoint is not None:
+        try:
+            same = ip_address(k.control_plane_endpoint.host) == k.ha.vip
+        except ValueError:
+            same = True  # a DNS name may well resolve to the VIP
+        if not same:
+            yield Finding("kubernetes.controlPlaneEndpoint.host",
+                          f"{k.control_plane_endpoint.host} differs from the kube-vip address {k.ha.vip}",
+                          "drop controlPlaneEndpoint (it defaults to the VIP) or make them agree")
+
+
+def _proxmox_placement_and_ids(cfg: StackConfig) -> Iterator[Finding]:
+    px = cfg.hosts.proxmox
+    if px is None or cfg.hosts.kind != "proxmox":
+        return
+    nodes = set(px.nodes)
+    if px.template.node not in nodes:
+        yield Finding("hosts.proxmox.template.node", f"{px.template.node!r} is not one of hosts.proxmox.nodes",
+                      f"use one of: {', '.join(px.nodes)}")
+    for i, pool in enumerate(cfg.hosts.pools):
+        for j, target in enumerate(pool.placement):
+            if target not in nodes:
+                yield Finding(join_path("hosts", "pools", i, "placement", j), f"{target!r} is not a Proxmox node",
+                              f"use one of: {', '.join(px.nodes)}")
+    for name, override in sorted(cfg.hosts.overrides.items()):
+        if override.placement is not None and override.placement not in nodes:
+            yield Finding(join_path("hosts", "overrides", name, "placement"),
+                          f"{override.placement!r} is not a Proxmox node", f"use one of: {', '.join(px.nodes)}")
+    owners: dict[int, str] = {px.template.vm_id: "the template"}
+    for plan in expand_hosts(cfg.hosts):
+        if plan.vm_id is None:
+            continue
+        if plan.vm_id in owners:
+            path = (join_path("hosts", "overrides", plan.spec.name, "vmId")
+                    if plan.spec.name in cfg.hosts.overrides and cfg.hosts.overrides[plan.spec.name].vm_id
+                    else "hosts.proxmox.vmIdStart")
+            yield Finding(path, f"VM ID {plan.vm_id} of {plan.spec.name} is already used by {owners[plan.vm_id]}",
+                          "give every VM its own ID")
+        else:
+            owners[plan.vm_id] = plan.spec.name

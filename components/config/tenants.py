@@ -1,0 +1,18 @@
+"""The `tenants` section: per-user namespaces with quotas (declared here; built later)."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import DnsLabel, StrictModel
+
+
+class TenantQuota(StrictModel):
+    cpu: str = "8"
+    memory: str = "32Gi"
+    gpus: int = Field(0, ge=0)
+    pods: int = Field(100, ge=1)
+
+
+class Tenant(StrictModel):
+    name: DnsLabel
+    quota: TenantQuota = TenantQuota()
