@@ -138,10 +138,11 @@ def _write(path: Path, text: str) -> Path:
 def _inventory(cfg: StackConfig) -> str:
     if not cfg.uses_kubeadm:
         return "# kind clusters are not provisioned with Ansible: no inventory\nall: {}\n"
-    from components.provisioning.inventory import build_inventory, inventory_vars
+    from components.provisioning.inventory import build_inventory
+    from components.provisioning.variables import playbook_vars
     from components.hosts.expand import host_specs
 
-    return dump_yaml(build_inventory(host_specs(cfg), inventory_vars(cfg)))
+    return dump_yaml(build_inventory(host_specs(cfg), playbook_vars(cfg)))
 
 
 def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up everything clusterforge needs on a fresh Debian machine, idempotently:
+#   scripts/setup.sh          the virtualenv (.venv) with pinned packages, and Graphviz
+#   scripts/setup.sh --test   the same plus the Debian packages the test suite uses
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# Debian packages: graphviz draws the render's graph; the test list adds what the
+# throwaway test hosts need (debootstrap, sshd, iproute2, ...).
+packages=(graphviz)
+if [ "$want_test" = 1 ]; then
+  mapfile -t extra < <(grep -v '^\s*#' .ci/apt-packages.txt | sed '/^\s*$/d')
+  packages+=("${extra[@]}")
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: please install these Debian packages (as root): ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+stamp=.venv/.installed
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+# Reinstall only when the pins changed.
+if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+  cp requirements.txt "$stamp"
+fi
