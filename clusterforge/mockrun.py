@@ -163,7 +163,8 @@ class PreviewMocks(pulumi_mocks.Mocks):
         state = dict(args.inputs)
         for key in COMPUTED_OUTPUTS.get(args.typ, ()):
             state.setdefault(key, rpc.UNKNOWN)
-        return f"{args.name}-id", state
+        # As in a preview of a new stack: the provider assigns IDs at apply time.
+        return "", state
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":

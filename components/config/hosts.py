@@ -84,10 +84,13 @@ class SshConfig(StrictModel):
 
 
 class ProxmoxTemplate(StrictModel):
-    """The cloud-init template VM every host is cloned from."""
+    """The cloud-init template VM hosts are cloned from, one per Proxmox node.
+
+    Clones of a template on local storage can only land on its own node, so each node in
+    `proxmox.nodes` gets its template: VM ID `vmId + position of the node`.
+    """
 
     vm_id: int = Field(9000, ge=100, le=999_999_999)
-    node: str
     # A dated image URL (not .../latest/...) so a rebuild gets the same image.
     image_url: str
     # Verified by Proxmox after download when given; the render notes when it is not.
@@ -127,6 +130,9 @@ class HostsConfig(StrictModel):
     ssh: SshConfig = SshConfig()
     pools: list[Pool] = []
     overrides: dict[str, HostOverride] = {}
+    # Hosts being removed on purpose. Control-plane machines are protected against
+    # deletion; listing one here lifts that, so dropping it from a pool is never silent.
+    retire: list[str] = []
     proxmox: ProxmoxConfig | None = None
     aws: AwsConfig | None = None
     kind_cluster: KindClusterConfig | None = None

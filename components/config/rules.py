@@ -26,6 +26,7 @@ def core_findings(cfg: StackConfig) -> list[Finding]:
         _control_plane_quorum,
         _endpoint_and_ha,
         _proxmox_placement_and_ids,
+        _retirements,
     )
     return [finding for rule in rules for finding in rule(cfg)]
 
@@ -231,9 +232,10 @@ def _proxmox_placement_and_ids(cfg: StackConfig) -> Iterator[Finding]:
     if px is None or cfg.hosts.kind != "proxmox":
         return
     nodes = set(px.nodes)
-    if px.template.node not in nodes:
-        yield Finding("hosts.proxmox.template.node", f"{px.template.node!r} is not one of hosts.proxmox.nodes",
-                      f"use one of: {', '.join(px.nodes)}")
+    for i, node in enumerate(px.nodes):
+        if node in px.nodes[:i]:
+            yield Finding(join_path("hosts", "proxmox", "nodes", i), f"Proxmox node {node!r} is listed twice",
+                          "list every node once")
     for i, pool in enumerate(cfg.hosts.pools):
         for j, target in enumerate(pool.placement):
             if target not in nodes:
@@ -243,7 +245,7 @@ def _proxmox_placement_and_ids(cfg: StackConfig) -> Iterator[Finding]:
         if override.placement is not None and override.placement not in nodes:
             yield Finding(join_path("hosts", "overrides", name, "placement"),
                           f"{override.placement!r} is not a Proxmox node", f"use one of: {', '.join(px.nodes)}")
-    owners: dict[int, str] = {px.template.vm_id: "the template"}
+    owners = {px.template.vm_id + i: f"the template on {node}" for i, node in enumerate(px.nodes)}
     for plan in expand_hosts(cfg.hosts):
         if plan.vm_id is None:
             continue
@@ -255,3 +257,24 @@ def _proxmox_placement_and_ids(cfg: StackConfig) -> Iterator[Finding]:
                           "give every VM its own ID")
         else:
             owners[plan.vm_id] = plan.spec.name
+
+
+def _retirements(cfg: StackConfig) -> Iterator[Finding]:
+    plans = {plan.spec.name: plan for plan in expand_hosts(cfg.hosts)}
+    for i, name in enumerate(cfg.hosts.retire):
+        if name not in plans:
+            yield Finding(join_path("hosts", "retire", i), f"no host is named {name!r}",
+                          "name a host the pools declare (retire it before lowering the count)")
+    if not cfg.uses_kubeadm:
+        return
+    retired = set(cfg.hosts.retire)
+    etcd_role = "etcd" if any(p.spec.role == "etcd" for p in plans.values()) else "control-plane"
+    staying = [p for p in plans.values() if p.spec.role == etcd_role and p.spec.name not in retired]
+    members = [p for p in plans.values() if p.spec.role == etcd_role]
+    if retired & {p.spec.name for p in members}:
+        if not staying:
+            yield Finding("hosts.retire", f"retiring every {etcd_role} host leaves no cluster",
+                          f"keep at least one {etcd_role} host")
+        elif len(staying) % 2 == 0:
+            yield Finding("hosts.retire", f"{len(staying)} {etcd_role} hosts would remain: an even etcd count",
+                          "retire one more or one fewer, or add a replacement first")

@@ -1,0 +1,65 @@
+"""AWS hosts as Pulumi resources: VPC or existing subnet, security group, key pair, instances."""
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config.model import StackConfig
+from .aws_spec import (instance_args, key_pair_args, security_group_args, subnet_args, tags,
+                       vpc_args)
+from .expand import expand_hosts
+from .outputs import HostOutput, HostsResult
+
+
+class AwsHosts(pulumi.ComponentResource):
+    def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clusterforge:hosts:AwsHosts", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        conf = cfg.hosts.aws
+        provider = aws.Provider("aws", region=conf.region, opts=child)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        network: list[pulumi.Resource] = []
+        if conf.subnet_id:
+            subnet_id: pulumi.Input[str] = conf.subnet_id
+            vpc_id: pulumi.Input[str] = aws.ec2.get_subnet_output(
+                id=conf.subnet_id, opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).vpc_id
+        else:
+            vpc = aws.ec2.Vpc("vpc", **vpc_args(cfg), opts=child)
+            gateway = aws.ec2.InternetGateway("gateway", vpc_id=vpc.id, tags=tags(cfg, "gateway"), opts=child)
+            subnet = aws.ec2.Subnet("nodes", vpc_id=vpc.id, **subnet_args(cfg), opts=child)
+            routes = aws.ec2.RouteTable(
+                "routes", vpc_id=vpc.id, routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+                tags=tags(cfg, "routes"), opts=child)
+            association = aws.ec2.RouteTableAssociation(
+                "nodes", subnet_id=subnet.id, route_table_id=routes.id, opts=child)
+            network = [vpc, gateway, subnet, routes, association]
+            subnet_id, vpc_id = subnet.id, vpc.id
+        group = aws.ec2.SecurityGroup("nodes", vpc_id=vpc_id, **security_group_args(cfg), opts=child)
+        key = aws.ec2.KeyPair("ssh", **key_pair_args(cfg), opts=child)
+
+        retired = set(cfg.hosts.retire)
+        self.hosts: list[HostOutput] = []
+        instances = []
+        for plan in expand_hosts(cfg.hosts):
+            instance = aws.ec2.Instance(
+                plan.spec.name, **instance_args(cfg, plan), subnet_id=subnet_id,
+                vpc_security_group_ids=[group.id], key_name=key.key_name,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    depends_on=network,
+                    ignore_changes=["ami"],  # a newer AMI must not replace running nodes
+                    protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
+                )))
+            instances.append(instance)
+            spec = plan.spec
+            self.hosts.append(HostOutput(
+                name=spec.name, role=spec.role, ssh_address=instance.public_ip,
+                internal_address=instance.private_ip, ssh_user=spec.ssh_user,
+                ssh_key_secret=cfg.hosts.ssh.private_key_secret, labels=spec.labels, taints=spec.taints,
+                cpus=None, memory_mb=None, gpus=spec.gpus, resource=instance))
+        self.resources: list[pulumi.Resource] = [*network, group, key, *instances]
+        self.register_outputs({"hosts": [h.name for h in self.hosts]})
+
+
+def build_aws_hosts(cfg: StackConfig, parent: pulumi.Resource) -> HostsResult:
+    hosts = AwsHosts("aws", cfg, opts=pulumi.ResourceOptions(parent=parent))
+    return HostsResult(hosts=hosts.hosts, resources=hosts.resources)

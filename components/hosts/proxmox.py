@@ -1,0 +1,72 @@
+"""Proxmox hosts as Pulumi resources: image download, per-node template, clones."""
+from __future__ import annotations
+
+import pulumi
+import pulumi_proxmoxve as proxmoxve
+
+from ..config.model import StackConfig
+from .expand import HostPlan, expand_hosts
+from .outputs import HostOutput, HostsResult
+from .proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
+                           template_args, template_nodes)
+
+
+class ProxmoxHosts(pulumi.ComponentResource):
+    def __init__(self, name: str, cfg: StackConfig, api_token: pulumi.Output[str],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clusterforge:hosts:ProxmoxHosts", name, None, opts)
+        px = cfg.hosts.proxmox
+        provider = proxmoxve.Provider(
+            "proxmox", endpoint=px.endpoint, insecure=px.insecure, api_token=api_token,
+            opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        plans = expand_hosts(cfg.hosts)
+        if not px.template.image_checksum:
+            pulumi.log.warn("clusterforge:hosts.proxmox.template.imageChecksum is not set: the cloud "
+                            "image is downloaded unverified; set it from the image's SHA512SUMS")
+        templates: dict[str, proxmoxve.VmLegacy] = {}
+        for node in template_nodes(cfg, plans):
+            image = proxmoxve.download.File(f"image-{node}", **image_args(cfg, node), opts=child)
+            args = template_args(cfg, node)
+            args["disks"][0]["import_from"] = image.id
+            templates[node] = proxmoxve.VmLegacy(
+                f"template-{node}", **args,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    ignore_changes=list(IGNORE_CHANGES))))
+
+        retired = set(cfg.hosts.retire)
+        predecessors = clone_predecessors(plans, px.clone_concurrency)
+        vms: dict[str, proxmoxve.VmLegacy] = {}
+        self.hosts: list[HostOutput] = []
+        for plan in plans:
+            before = predecessors[plan.spec.name]
+            depends = [templates[plan.placement]] + ([vms[before]] if before else [])
+            vms[plan.spec.name] = proxmoxve.VmLegacy(
+                plan.spec.name, **clone_args(cfg, plan),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    depends_on=depends,
+                    ignore_changes=list(IGNORE_CHANGES),
+                    # Dropping a control-plane VM from config must be deliberate (hosts.retire).
+                    protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
+                )))
+            self.hosts.append(_host_output(cfg, plan, vms[plan.spec.name]))
+        self.resources: list[pulumi.Resource] = [*templates.values(), *vms.values()]
+        self.register_outputs({"hosts": [h.name for h in self.hosts]})
+
+
+def _host_output(cfg: StackConfig, plan: HostPlan, vm: pulumi.Resource) -> HostOutput:
+    spec = plan.spec
+    # Static addresses come from config, so they are known before the VM exists.
+    return HostOutput(name=spec.name, role=spec.role, ssh_address=spec.ssh_address,
+                      internal_address=spec.internal_address, ssh_user=spec.ssh_user,
+                      ssh_key_secret=cfg.hosts.ssh.private_key_secret, labels=spec.labels,
+                      taints=spec.taints, cpus=spec.cpus, memory_mb=spec.memory_mb,
+                      gpus=spec.gpus, resource=vm)
+
+
+def build_proxmox_hosts(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
+                        parent: pulumi.Resource) -> HostsResult:
+    hosts = ProxmoxHosts("proxmox", cfg, secrets[cfg.hosts.proxmox.api_token_secret],
+                         opts=pulumi.ResourceOptions(parent=parent))
+    return HostsResult(hosts=hosts.hosts, resources=hosts.resources)
