@@ -175,19 +175,21 @@ def _overrides_name_hosts(cfg: StackConfig) -> Iterator[Finding]:
 def _control_plane_quorum(cfg: StackConfig) -> Iterator[Finding]:
     if not cfg.uses_kubeadm:
         return
-    counts = Counter()
+    retired = set(cfg.hosts.retire)
+    counts: Counter = Counter()
     first_pool: dict[str, int] = {}
-    for i, pool in enumerate(cfg.hosts.pools):
-        n = len(pool.addresses) if pool.addresses is not None else (pool.count or 0)
-        counts[pool.role] += n
-        first_pool.setdefault(pool.role, i)
+    for plan in expand_hosts(cfg.hosts):
+        if plan.spec.name not in retired:
+            counts[plan.spec.role] += 1
+        first_pool.setdefault(plan.spec.role, plan.pool_index)
     if counts["control-plane"] == 0:
-        yield Finding("hosts.pools", "no control-plane host is declared",
-                      "add a pool with role: control-plane (1, 3 or 5 hosts)")
+        if "control-plane" not in first_pool:
+            yield Finding("hosts.pools", "no control-plane host is declared",
+                          "add a pool with role: control-plane (1, 3 or 5 hosts)")
         return
     etcd_role = "etcd" if counts["etcd"] else "control-plane"
     members = counts[etcd_role]
-    if members % 2 == 0:
+    if members % 2 == 0 and not retired:
         yield Finding(join_path("hosts", "pools", first_pool[etcd_role], "count"),
                       f"{members} etcd members ({etcd_role} hosts): an even count tolerates no more failures than one fewer",
                       f"use {members - 1} or {members + 1} {etcd_role} hosts")

@@ -7,7 +7,7 @@ Run by the group's `pulumi_command.local.Command`:
                  and prints the applied spec, which becomes the next run's "previous".
   --delete       deletes every node labelled with the group.
 The kubeconfig comes in the CLUSTERFORGE_KUBECONFIG environment variable (a secret in
-Pulumi state); it is written to a 0600 temporary file, never put on a command line.
+Pulumi state) and is loaded from memory, never put on a command line.
 A run that fails part-way exits 1; the next run lists the nodes again and finishes.
 """
 from __future__ import annotations
@@ -16,10 +16,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
+
+import yaml
 
 from .nodes import GROUP_LABEL
 from .planner import Plan, plan
@@ -32,6 +33,37 @@ class NodeApi(Protocol):
     """The four calls the apply needs; `KubeNodeApi` talks to a real API server."""
 
     def list_group(self, group: str) -> list[dict[str, Any]]: ...
+    def apply(self, node: dict[str, Any]) -> None: ...
+    def apply_status(self, node: dict[str, Any]) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+
+class KubeNodeApi:
+    """NodeApi over the kubernetes Python client, with server-side apply."""
+
+    def __init__(self, kubeconfig: dict[str, Any]):
+        from kubernetes import client, config
+
+        settings = client.Configuration()
+        # Bulk applies run in parallel; a small connection pool would serialise them.
+        settings.connection_pool_maxsize = 32
+        api_client = config.new_client_from_config_dict(kubeconfig, client_configuration=settings)
+        self._core = client.CoreV1Api(api_client)
+        self._exceptions = client.exceptions
+
+    def list_group(self, group: str) -> list[dict[str, Any]]:
+        # Raw JSON: thousands of nodes deserialise much faster than into client models.
+        nodes: list[dict[str, Any]] = []
+        token = None
+        while True:
+            raw = self._core.list_node(label_selector=f"{GROUP_LABEL}={group}", limit=500,
+                                       _continue=token, _preload_content=False)
+            page = json.loads(raw.data)
+            nodes += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return nodes
+
     def apply(self, node: dict[str, Any]) -> None: ...
     def apply_status(self, node: dict[str, Any]) -> None: ...
     def delete(self, name: str) -> None: ...
@@ -136,13 +168,7 @@ def _with_kubeconfig(run: Callable[[NodeApi], int]) -> int:
         print(f"error: {KUBECONFIG_ENV} is not set; the Pulumi program passes the cluster's "
               "kubeconfig in it", file=sys.stderr)
         return 2
-    fd, path = tempfile.mkstemp(prefix="clusterforge-kubeconfig-")  # created 0600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        return run(KubeNodeApi(path))
-    finally:
-        os.unlink(path)
+    return run(KubeNodeApi(yaml.safe_load(content)))
 
 
 def _report(outcome: Outcome, group: str) -> int:
