@@ -22,13 +22,18 @@ class CrdSourceError(Exception):
 
 
 def crd_sources(cfg: StackConfig) -> list[tuple[str, str]]:
-    from components import addons, emulation
-
+    """(cache file name, upstream URL) of the CRDs for every version the stack pins."""
     sources: list[tuple[str, str]] = []
-    for area in (addons, emulation):
-        hook = getattr(area, "crd_sources", None)
-        if hook is not None:
-            sources += hook(cfg)
+    if cfg.emulation is not None:
+        v = cfg.emulation.kwok.version
+        # The release manifest carries the Stage CRD with the controller.
+        sources.append((f"kwok-{v}.yaml",
+                        f"https://github.com/kubernetes-sigs/kwok/releases/download/{v}/kwok.yaml"))
+    from components import addons
+
+    hook = getattr(addons, "crd_sources", None)
+    if hook is not None:
+        sources += hook(cfg)
     return sorted(set(sources))
 
 

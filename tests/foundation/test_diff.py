@@ -45,3 +45,9 @@ def test_cli_diff_exit_codes(tmp_path, capsys):
     assert main(["diff", str(a), str(b), "--markdown-out", str(md)]) == 1
     assert "inputs.x" in capsys.readouterr().out
     assert md.read_text().startswith("**clusterforge diff**")
+
+
+def test_cli_diff_between_git_refs(capsys):
+    # The same commit rendered twice through throwaway worktrees: no change, exit 0.
+    assert main(["diff", "HEAD", "HEAD", "--stack", "onprem"]) == 0
+    assert capsys.readouterr().out == ""
