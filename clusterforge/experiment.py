@@ -15,7 +15,6 @@ import json
 import sys
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path

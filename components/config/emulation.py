@@ -9,6 +9,7 @@ A whole KEMU `ClusterConfig` document is accepted too (see `_from_kemu`).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -17,8 +18,10 @@ from pydantic import AliasChoices, AfterValidator, BeforeValidator, Field, field
 
 from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEMU_API_VERSION = "kemu.datastrophic.io/v1alpha1"
 DEFAULT_KWOK_VERSION = "v0.8.0"
+DEFAULT_MAX_PODS = "110"
 KWOK_IMAGE_REPOSITORY = "registry.k8s.io/kwok/kwok"
 # Kubernetes object names (and so node names) are DNS labels of at most 63 characters.
 MAX_NODE_NAME = 63
@@ -40,7 +43,7 @@ def parse_quantity(text: str) -> Decimal:
     match = _QUANTITY.match(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not a Kubernetes quantity; write a number with an optional suffix "
+            f"{text!r} is not a Kubernetes quantity; use a number with an optional suffix "
             "such as 96, 500m, 1360Gi or 3Ti"
         )
     number = Decimal(match["number"])
@@ -51,18 +54,18 @@ def parse_quantity(text: str) -> Decimal:
         try:
             return number * (Decimal(10) ** int(suffix[1:]))
         except (InvalidOperation, OverflowError) as err:
-            raise ValueError(f"{text!r} has an exponent out of range") from err
+            raise ValueError(f"{text!r} has an exponent out of range; use a smaller exponent") from err
     return number * _DECIMAL[suffix]
 
 
 def _quantity_text(value: Any) -> str:
     # YAML gives `cpu: 96` as an int; KEMU writes quantities unquoted, so accept numbers.
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+        raise ValueError(f"{value!r} is not a Kubernetes quantity; use a number or text such as 96 or 1360Gi")
     if isinstance(value, (int, float)):
         value = format(Decimal(str(value)).normalize(), "f") if isinstance(value, float) else str(value)
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+        raise ValueError(f"{value!r} is not a Kubernetes quantity; use a number or text such as 96 or 1360Gi")
     parse_quantity(value)
     return value
 
@@ -84,9 +87,9 @@ def resource_name(key: str) -> str:
     `ephemeralStorage` -> `ephemeral-storage`, `hugepages2Mi` -> `hugepages-2Mi`;
     domain-prefixed names (`nvidia.com/gpu`) and already-kebab names are kept.
     """
-    if "/" in key:
+    if "/" in key or "-" in key:
         return key
-    if key.startswith("hugepages") and not key.startswith("hugepages-"):
+    if re.match(r"^hugepages\d", key):
         return "hugepages-" + key[len("hugepages"):]
     return _CAMEL_HUMP.sub(lambda m: "-" + m.group(1).lower(), key)
 
@@ -98,9 +101,9 @@ def _resources(value: Any) -> Any:
     for key, amount in value.items():
         name = resource_name(str(key))
         if not _RESOURCE_NAME.match(name):
-            raise ValueError(f"{key!r} is not a resource name (e.g. cpu, memory, nvidia.com/gpu)")
+            raise ValueError(f"{key!r} is not a resource name; use e.g. cpu, memory, nvidia.com/gpu")
         if name in out:
-            raise ValueError(f"{key!r} names the resource {name!r} twice; keep one spelling")
+            raise ValueError(f"{key!r} names the resource {name!r} twice; use one spelling")
         out[name] = amount
     return out
 
@@ -127,14 +130,36 @@ class Placement(StrictModel):
     replicas: int = Field(ge=0, le=100_000)
 
 
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_NAME = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not _LABEL_VALUE.match(value):
+        raise ValueError(f"{value!r} is not a label value; use at most 63 letters, digits, '-', '_' "
+                         "or '.', starting and ending with a letter or digit")
+    return value
+
+
+def _label_key(key: str) -> str:
+    if len(key.rpartition("/")[2]) > 63 or not _LABEL_NAME.match(key):
+        raise ValueError(f"{key!r} is not a label key; use an optional DNS prefix and a name "
+                         "such as datastrophic.io/gpu-type")
+    return key
+
+
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+
+
 class TemplateMetadata(StrictModel):
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    labels: dict[LabelKey, LabelValue] = {}
+    annotations: dict[LabelKey, str] = {}
 
 
 class NodeTaint(StrictModel):
-    key: str
-    value: str = ""
+    key: LabelKey
+    value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -160,6 +185,13 @@ class NodeTemplate(StrictModel):
     operating_system: Literal["linux", "windows"] = "linux"
     conditions: list[NodeCondition] = []
 
+    @field_validator("capacity")
+    @classmethod
+    def _default_pods(cls, capacity: dict[str, str]) -> dict[str, str]:
+        # KEMU files often omit `pods`; a node without it admits no pods at all, so use
+        # the kubelet's default --max-pods.
+        return capacity if "pods" in capacity else {**capacity, "pods": DEFAULT_MAX_PODS}
+
 
 class NodeGroup(StrictModel):
     """KEMU: one instance type, placed over availability zones."""
@@ -168,9 +200,9 @@ class NodeGroup(StrictModel):
     placement: list[Placement] = Field(min_length=1)
     node_template: NodeTemplate
     # The `node.kubernetes.io/instance-type` label; KEMU uses the group name.
-    instance_type: str | None = None
+    instance_type: LabelValue | None = None
     # `topology.kubernetes.io/region`; defaults to the section's `region`.
-    region: str | None = None
+    region: LabelValue | None = None
 
     @property
     def replicas(self) -> int:
@@ -183,7 +215,7 @@ class KwokConfig(StrictModel):
     version: PinnedVersion = DEFAULT_KWOK_VERSION
     # Image, pinned by tag or digest; default: the official image of `version`.
     image: str | None = None
-    # `fast`: pods become Ready at once and never finish. `delay`: the general stages that
+    # `fast`: pods become Ready at once and Job pods complete at once. `delay`: the general stages that
     # honour `pod-*.stage.kwok.x-k8s.io/delay` annotations. `auto`: `delay` when any
     # workload listed in `emulation.workloads` uses such an annotation.
     pod_stages: Literal["auto", "fast", "delay"] = "auto"
@@ -215,7 +247,7 @@ class EmulationConfig(StrictModel):
 
     kwok: KwokConfig = KwokConfig()
     # Default `topology.kubernetes.io/region` of every group.
-    region: str | None = None
+    region: LabelValue | None = None
     node_groups: list[NodeGroup] = []
     # Workload templates used with this stack (paths relative to the project); their
     # KWOK delay annotations decide `kwok.podStages: auto`.
@@ -243,7 +275,7 @@ def from_kemu(document: dict) -> dict:
     section they would be dropped, so they are refused rather than ignored.
     """
     if document.get("kind") != "ClusterConfig":
-        raise ValueError(f"a {KEMU_API_VERSION} document must be of kind ClusterConfig")
+        raise ValueError(f"a {KEMU_API_VERSION} document must be a ClusterConfig; use kind: ClusterConfig")
     spec = document.get("spec") or {}
     extra = sorted(set(spec) - {"nodeGroups"})
     if extra:
@@ -271,7 +303,13 @@ def node_name(group: str, zone: str, index: int) -> str:
 
 
 def emulation_findings(cfg: Any) -> list[Finding]:
-    """Cross-field rules of the emulation section and the kind host kind (takes the StackConfig)."""
+    """Cross-field rules of the emulation section.
+
+    Given the whole StackConfig, the kind host kind's rules (node image vs Kubernetes
+    version) are checked too.
+    """
+    if isinstance(cfg, EmulationConfig):
+        return node_group_findings(cfg)
     findings = kind_findings(cfg)
     if cfg.emulation is not None:
         findings += node_group_findings(cfg.emulation)
@@ -279,6 +317,7 @@ def emulation_findings(cfg: Any) -> list[Finding]:
 
 
 def kind_findings(cfg: Any) -> list[Finding]:
+    """The kind host kind's cross-section rules (takes the StackConfig)."""
     kind = cfg.hosts.kind_cluster
     if cfg.hosts.kind != "kind" or kind is None:
         return []
@@ -300,7 +339,8 @@ def node_group_findings(cfg: EmulationConfig, path: str = "emulation") -> list[F
     all_names: dict[str, str] = {}
     for g_index, group in enumerate(cfg.node_groups):
         g_path = join_path(path, "nodeGroups", g_index)
-        if group.name in seen_groups:
+        duplicate = group.name in seen_groups
+        if duplicate:
             findings.append(Finding(
                 join_path(g_path, "name"),
                 f"node group {group.name!r} is also nodeGroups[{seen_groups[group.name]}]",
@@ -331,7 +371,7 @@ def node_group_findings(cfg: EmulationConfig, path: str = "emulation") -> list[F
                     ))
                 # `a-b` + zone `c-1` and `a` + zone `b-c` give the same names.
                 first = node_name(group.name, zone, 0)
-                if first in all_names and all_names[first] != p_path:
+                if first in all_names and not duplicate:
                     findings.append(Finding(
                         join_path(p_path, "availabilityZone"),
                         f"node {first!r} is also generated by {all_names[first]}",
@@ -354,7 +394,7 @@ def node_group_findings(cfg: EmulationConfig, path: str = "emulation") -> list[F
                     f"reserved {amount} exceeds the capacity {template.capacity[resource]}",
                     "reserve at most the capacity",
                 ))
-        for key in ("cpu", "memory", "pods"):
+        for key in ("cpu", "memory"):
             if key not in template.capacity:
                 findings.append(Finding(
                     join_path(t_path, "capacity"),
@@ -371,6 +411,14 @@ def node_group_findings(cfg: EmulationConfig, path: str = "emulation") -> list[F
                     "remove the duplicate taint",
                 ))
             taint_keys.add((taint.key, taint.effect))
+    for w_index, workload in enumerate(cfg.workloads):
+        if not (PROJECT_ROOT / workload).is_file():
+            findings.append(Finding(
+                join_path(path, "workloads", w_index),
+                f"workload template {workload!r} does not exist",
+                "give a path relative to the project directory, e.g. "
+                "workloads/distributed-gpu-job-zone-affinity.yaml.tmpl",
+            ))
     return findings
 
 
@@ -407,12 +455,12 @@ class KindClusterConfig(StrictModel):
             try:
                 value = yaml.safe_load(value)
             except yaml.YAMLError as err:
-                raise ValueError(f"kindConfig is not valid YAML: {err}") from err
+                raise ValueError(f"kindConfig is not valid YAML ({err}); use a kind Cluster config") from err
         if not isinstance(value, dict):
-            raise ValueError("kindConfig must be a kind Cluster config mapping")
+            raise ValueError("kindConfig is not a mapping; use a kind Cluster config (kind.x-k8s.io/v1alpha4)")
         if value.get("kind") != "Cluster" or not str(value.get("apiVersion", "")).startswith(
                 "kind.x-k8s.io/"):
-            raise ValueError("kindConfig must have apiVersion kind.x-k8s.io/v1alpha4 and kind Cluster")
+            raise ValueError("kindConfig is not a kind Cluster config; use apiVersion kind.x-k8s.io/v1alpha4 and kind Cluster")
         return value
 
     @property

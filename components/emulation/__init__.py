@@ -1,26 +1,188 @@
-"""Emulated clusters: a kind control plane and KWOK node groups."""
+"""Emulated clusters: a kind control plane and KWOK node groups (Pulumi wiring).
+
+The pure parts live in sibling modules (nodes, stages, kwok, planner, capacity); this
+file only declares resources. A node group is ONE `local.Command` whatever its size:
+its stdin carries the compact group spec, and `python -m components.emulation.apply`
+turns that into server-side applies of exactly the nodes that differ.
+"""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
+from pulumi_command import local
 
 from ..access import ClusterAccess
 from ..config.model import StackConfig
+from . import kwok, stages
+from .apply import KUBECONFIG_ENV
+from .capacity import capacity_table
+from .dashboard import dashboard_configmap
+from ..config.emulation import node_name
+from .nodes import emulation_specs, group_nodes, node_object
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Relative to the project directory, where Pulumi runs the program and its commands.
+APPLY_COMMAND = ".venv/bin/python -m components.emulation.apply"
 
 
 def build_kind_cluster(cfg: StackConfig, parent: pulumi.Resource) -> ClusterAccess:
-    pulumi.log.warn("clusterforge:hosts.kindCluster: the kind cluster is declared but not built yet")
-    return ClusterAccess(kubeconfig=pulumi.Output.secret(""))
+    """`kind create cluster` / `kind delete cluster`; the kubeconfig comes back as a secret."""
+    kind = cfg.hosts.kind_cluster
+    assert kind is not None  # the hosts rules require hosts.kindCluster for kind
+    name = kind.name
+    # Idempotent: a re-run after a failed `pulumi up` finds the cluster and goes on. The
+    # kubeconfig goes to a temporary file, leaving the user's ~/.kube/config alone.
+    create = (
+        "set -eu; cfg=$(mktemp); kc=$(mktemp); trap 'rm -f \"$cfg\" \"$kc\"' EXIT; "
+        "printf '%s\\n' \"$KIND_CONFIG\" > \"$cfg\"; "
+        f"if ! kind get clusters 2>/dev/null | grep -qx '{name}'; then "
+        f"kind create cluster --name '{name}' --image \"$KIND_NODE_IMAGE\" --config \"$cfg\" "
+        f"--kubeconfig \"$kc\" --wait {kind.wait_seconds}s >&2; fi; "
+        f"kind get kubeconfig --name '{name}'"
+    )
+    cluster = local.Command(
+        f"kind-{name}",
+        create=create,
+        delete=f"kind delete cluster --name '{name}'",
+        environment={
+            "KIND_CONFIG": yaml.safe_dump(kind.kind_config, sort_keys=True),
+            "KIND_NODE_IMAGE": kind.node_image,
+        },
+        # Stdout is the kubeconfig: keep it out of the logs.
+        logging=local.Logging.STDERR,
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            additional_secret_outputs=["stdout"],
+            # A new node image or kind config means a new cluster of the same name.
+            replace_on_changes=["environment", "create"],
+            delete_before_replace=True,
+        ),
+    )
+    return ClusterAccess(kubeconfig=pulumi.Output.secret(cluster.stdout), ready=[cluster])
+
+
+class Emulation(pulumi.ComponentResource):
+    """KWOK's controller and stages, and one bulk-applied Command per node group."""
+
+    def __init__(self, name: str, cfg: StackConfig, provider: k8s.Provider,
+                 kubeconfig: pulumi.Output[str], depends_on: list[pulumi.Resource],
+                 opts: pulumi.ResourceOptions):
+        super().__init__("clusterforge:emulation:Emulation", name, None, opts)
+        emu = cfg.emulation
+        assert emu is not None
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
+
+        crd = k8s.yaml.v2.ConfigFile(
+            "kwok-stage-crd", file=kwok.stage_crd_url(emu.kwok.version), opts=k8s_opts)
+        controller = [_declare(obj, k8s_opts) for obj in kwok.controller_objects(emu.kwok)]
+        stage_opts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[crd]))
+        self.stages = [_declare(obj, stage_opts) for obj in stages.all_stages(_pod_mode(cfg))]
+
+        namespace = prometheus_namespace(cfg)
+        if namespace is not None:
+            _declare(dashboard_configmap(namespace), k8s_opts)
+
+        # Nodes appear after KWOK runs, so it initialises them as soon as they exist.
+        node_deps = [*depends_on, *controller, *self.stages]
+        env = pulumi.Output.secret(kubeconfig).apply(lambda text: {KUBECONFIG_ENV: text})
+        self.node_groups: dict[str, local.Command] = {}
+        for spec in emulation_specs(emu, cfg.kubernetes.version):
+            group = spec["group"]
+            self.node_groups[group] = local.Command(
+                f"nodes-{group}",
+                create=APPLY_COMMAND,
+                update=APPLY_COMMAND,
+                delete=f"{APPLY_COMMAND} --delete {group}",
+                stdin=json.dumps(spec, sort_keys=True, separators=(",", ":")),
+                environment=env,
+                add_previous_output_in_env=True,
+                logging=local.Logging.STDOUT_AND_STDERR,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=node_deps),
+            )
+        self.register_outputs({"nodeGroups": sorted(self.node_groups)})
 
 
 def build_emulation(cfg: StackConfig, provider: k8s.Provider, kubeconfig: pulumi.Output[str],
-                    depends_on: list[pulumi.Resource], parent: pulumi.Resource) -> None:
-    pulumi.log.warn("clusterforge:emulation: KWOK node groups are declared but not built yet")
+                    depends_on: list[pulumi.Resource], parent: pulumi.Resource) -> Emulation:
+    return Emulation("emulation", cfg, provider, kubeconfig, depends_on,
+                     pulumi.ResourceOptions(parent=parent))
+
+
+def prometheus_namespace(cfg: StackConfig) -> str | None:
+    """Where the Prometheus addon's Grafana looks for dashboards; None when it is off."""
+    prometheus = getattr(cfg.addons, "prometheus", None)
+    if prometheus is None or not getattr(prometheus, "enabled", False):
+        return None
+    return getattr(prometheus, "namespace", None) or "monitoring"
+
+
+def _pod_mode(cfg: StackConfig) -> str:
+    emu = cfg.emulation
+    assert emu is not None
+    return stages.pod_stage_mode(emu.kwok.pod_stages, emu.workloads, PROJECT_ROOT)
+
+
+_TYPED = {
+    ("v1", "ServiceAccount"): lambda n, o, opts: k8s.core.v1.ServiceAccount(n, metadata=o["metadata"], opts=opts),
+    ("v1", "ConfigMap"): lambda n, o, opts: k8s.core.v1.ConfigMap(n, metadata=o["metadata"], data=o["data"],
+                                                                  opts=opts),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): lambda n, o, opts: k8s.rbac.v1.ClusterRole(
+        n, metadata=o["metadata"], rules=o["rules"], opts=opts),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): lambda n, o, opts: k8s.rbac.v1.ClusterRoleBinding(
+        n, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts),
+    ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"): lambda n, o, opts: k8s.flowcontrol.v1.FlowSchema(
+        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
+    ("apps/v1", "Deployment"): lambda n, o, opts: k8s.apps.v1.Deployment(
+        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
+}
+
+
+def _declare(obj: dict, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """A pulumi-kubernetes resource for one object built by the pure modules."""
+    name = f"{obj['kind'].lower()}-{obj['metadata']['name']}"
+    make = _TYPED.get((obj["apiVersion"], obj["kind"]))
+    if make is not None:
+        return make(name, obj, opts)
+    return k8s.apiextensions.CustomResource(
+        name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"],
+        spec=obj["spec"], opts=opts)
 
 
 def declared_objects(cfg: StackConfig) -> dict[str, list[dict]]:
-    return {}
+    """Nodes the group Commands apply outside pulumi-kubernetes, by manifest file stem."""
+    if cfg.emulation is None:
+        return {}
+    return {f"nodes-{spec['group']}": group_nodes(spec)
+            for spec in emulation_specs(cfg.emulation, cfg.kubernetes.version)}
+
+
+def validation_sample(cfg: StackConfig) -> list[dict]:
+    """The first and last Node of every group and zone.
+
+    Nodes of one zone differ only in name-derived values (name, hostname label,
+    providerID, machine IDs), so these stand for all of them when validating a render
+    of thousands of nodes; `declared_objects` still writes every node.
+    """
+    if cfg.emulation is None:
+        return []
+    sample = []
+    for spec in emulation_specs(cfg.emulation, cfg.kubernetes.version):
+        for zone, replicas in spec["zones"]:
+            for index in sorted({0, replicas - 1} if replicas else set()):
+                sample.append(node_object(spec, node_name(spec["group"], zone, index), zone))
+    return sample
 
 
 def capacity_summary(cfg: StackConfig) -> str:
-    return ""
+    return capacity_table(cfg.emulation) if cfg.emulation is not None else ""
+
+
+def crd_sources(cfg: StackConfig) -> list[tuple[str, str]]:
+    """The upstream CRD `check` validates our Stages against, for the pinned KWOK."""
+    if cfg.emulation is None:
+        return []
+    return [(kwok.STAGE_CRD_FILE, kwok.stage_crd_url(cfg.emulation.kwok.version))]

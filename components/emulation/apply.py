@@ -64,34 +64,6 @@ class KubeNodeApi:
             if not token:
                 return nodes
 
-    def apply(self, node: dict[str, Any]) -> None: ...
-    def apply_status(self, node: dict[str, Any]) -> None: ...
-    def delete(self, name: str) -> None: ...
-
-
-class KubeNodeApi:
-    """NodeApi over the kubernetes Python client, with server-side apply."""
-
-    def __init__(self, kubeconfig_path: str):
-        from kubernetes import client, config
-
-        api_client = config.new_client_from_config(config_file=kubeconfig_path)
-        # Bulk applies run in parallel; the default pool of 4 connections would serialise them.
-        api_client.rest_client.pool_manager.connection_pool_kw["maxsize"] = 32
-        self._core = client.CoreV1Api(api_client)
-        self._client = api_client
-        self._exceptions = client.exceptions
-
-    def list_group(self, group: str) -> list[dict[str, Any]]:
-        nodes, token = [], None
-        while True:
-            page = self._core.list_node(label_selector=f"{GROUP_LABEL}={group}", limit=500,
-                                        _continue=token)
-            nodes += [self._client.sanitize_for_serialization(n) for n in page.items]
-            token = page.metadata._continue
-            if not token:
-                return nodes
-
     def apply(self, node: dict[str, Any]) -> None:
         body = {k: v for k, v in node.items() if k != "status"}
         self._core.patch_node(node["metadata"]["name"], body, field_manager=FIELD_MANAGER, force=True,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .nodes import GROUP_LABEL, group_nodes, node_names
+from .nodes import GROUP_LABEL, group_nodes
+from .stages import KWOK_CONDITIONS
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _managed_view(node: dict[str, Any]) -> tuple:
     status = node.get("status") or {}
     extra_conditions = tuple(sorted(
         (c.get("type"), c.get("status")) for c in status.get("conditions") or []
-        if c.get("type") not in _KWOK_OWNED_CONDITIONS))
+        if c.get("type") not in KWOK_CONDITIONS))
     return (
         tuple(sorted((meta.get("labels") or {}).items())),
         tuple(sorted((meta.get("annotations") or {}).items())),
@@ -49,9 +50,6 @@ def _managed_view(node: dict[str, Any]) -> tuple:
         tuple(sorted((status.get("allocatable") or {}).items())),
         extra_conditions,
     )
-
-
-_KWOK_OWNED_CONDITIONS = {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"}
 
 
 def _covers(existing: dict[str, Any], desired: dict[str, Any]) -> bool:
@@ -95,7 +93,3 @@ def _changed(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
     # A label or taint removed from the spec must be patched away even though the
     # observed node still "covers" the new one.
     return before is not None and _managed_view(before) != _managed_view(after)
-
-
-def expected_names(spec: dict[str, Any]) -> list[str]:
-    return [name for name, _, _ in node_names(spec)]

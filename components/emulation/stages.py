@@ -15,18 +15,18 @@ STAGE_API = "kwok.x-k8s.io/v1alpha1"
 DELAY_ANNOTATION = re.compile(r"pod-(ready|complete|delete)\.stage\.kwok\.x-k8s\.io/(jitter-)?delay")
 # Node conditions KWOK maintains itself; any other condition on a node (declared in a
 # group's `conditions`) is carried over unchanged by the node stages below.
-_KWOK_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
+KWOK_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
 
 # Go templates KWOK renders against the object. Written for this project; they follow
 # the semantics of KWOK's published node-fast and pod-fast/pod-general stage sets.
 _KEEP_EXTRA_CONDITIONS = (
     "{{ range .status.conditions }}"
-    + "".join(f'{{{{ if ne .type "{c}" }}}}' for c in _KWOK_CONDITIONS)
+    + "".join(f'{{{{ if ne .type "{c}" }}}}' for c in KWOK_CONDITIONS)
     + '\n- type: {{ .type | Quote }}\n  status: {{ .status | Quote }}\n'
     + '  reason: {{ or .reason "" | Quote }}\n  message: {{ or .message "" | Quote }}\n'
     + '  lastHeartbeatTime: {{ $now | Quote }}\n'
     + '  lastTransitionTime: {{ or .lastTransitionTime $now | Quote }}\n'
-    + "{{ end }}" * len(_KWOK_CONDITIONS)
+    + "{{ end }}" * len(KWOK_CONDITIONS)
     + "{{ end }}\n"
 )
 
