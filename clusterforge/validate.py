@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import functools
+
 import jsonschema
-import kubernetes_validate
+import referencing
 import yaml
-from kubernetes_validate.utils import SchemaNotFoundError, VersionNotSupportedError
+from kubernetes_validate import utils as k8s_schemas
+from kubernetes_validate.utils import VersionNotSupportedError
+from packaging.version import Version
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -105,20 +109,50 @@ def _metadata_findings(obj: dict) -> list[ObjectFinding]:
     return []
 
 
+@functools.lru_cache(maxsize=None)
+def _definitions(schema_dir: str) -> referencing.Registry:
+    defs = k8s_schemas.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir)
+    return referencing.Resource.from_contents(defs) @ referencing.Registry()
+
+
+@functools.lru_cache(maxsize=None)
+def _builtin_validator(kubernetes_version: str, api_version: str, kind: str):
+    """kubernetes-validate's strict schema for a kind, built once per kind and version.
+
+    The package's own `validate()` reloads the schema files on every call; thousands of
+    emulated Nodes make that the cost of `check`, so the same files are used here with
+    the validator cached. Returns None when the kind is not built in.
+    """
+    wanted = k8s_schemas.major_minor(kubernetes_version.lstrip("v"))
+    if Version(wanted) > Version(k8s_schemas.latest_version()):
+        raise VersionNotSupportedError(version=wanted)
+    version = [v for v in k8s_schemas.all_versions()
+               if Version(k8s_schemas.major_minor(v)) <= Version(wanted)][-1]
+    schema_dir = f"v{version}-local-strict"
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = k8s_schemas.schema_contents(
+            f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group}.json", schema_dir)
+    except FileNotFoundError:
+        return None
+    registry = referencing.Resource.from_contents(schema) @ _definitions(schema_dir)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
 def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None) -> list[ObjectFinding]:
     """Every problem found in one object (empty when valid)."""
     oid = object_id(obj)
     findings = _metadata_findings(obj)
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     try:
-        kubernetes_validate.validate(obj, kubernetes_version, strict=True)
-        return findings
-    except kubernetes_validate.ValidationError as err:
-        return findings + [ObjectFinding(oid, _field_path(err.absolute_path), err.message)]
+        builtin = _builtin_validator(kubernetes_version, api_version, kind)
     except VersionNotSupportedError as err:
         return findings + [ObjectFinding(oid, "", err.message)]
-    except SchemaNotFoundError as err:
-        not_builtin = err.message
+    if builtin is not None:
+        errors = sorted(builtin.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+        return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors]
+    not_builtin = (f"{kind} {api_version} is not a built-in kind of Kubernetes "
+                   f"{k8s_schemas.major_minor(kubernetes_version.lstrip('v'))}")
     schema = crds.get(api_version, kind) if crds is not None else None
     if schema is None:
         where = f"in {crds.directory}" if crds is not None else "(no CRD schema directory given)"

@@ -89,7 +89,7 @@ def _section_findings(cfg: StackConfig) -> list[Finding]:
             findings += hook(cfg)  # these take the whole config: their rules span sections
     hook = getattr(emulation, "emulation_findings", None)
     if hook is not None and cfg.emulation is not None:
-        findings += hook(cfg.emulation)
+        findings += hook(cfg)  # takes the whole config: it checks the kind image against the version
     return findings
 
 
