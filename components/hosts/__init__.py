@@ -10,14 +10,8 @@ from .outputs import HostOutput, HostsResult
 
 def existing_hosts(cfg: StackConfig) -> HostsResult:
     """Machines that already exist: their addresses and roles come from config, no resource."""
-    return HostsResult(hosts=[
-        HostOutput(name=p.spec.name, role=p.spec.role, ssh_address=p.spec.ssh_address,
-                   internal_address=p.spec.internal_address, ssh_user=p.spec.ssh_user,
-                   ssh_key_secret=cfg.hosts.ssh.private_key_secret, labels=p.spec.labels,
-                   taints=p.spec.taints, cpus=p.spec.cpus, memory_mb=p.spec.memory_mb,
-                   gpus=p.spec.gpus)
-        for p in expand_hosts(cfg.hosts)
-    ])
+    key = cfg.hosts.ssh.private_key_secret
+    return HostsResult(hosts=[HostOutput.from_spec(p.spec, key) for p in expand_hosts(cfg.hosts)])
 
 
 def build_hosts(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],

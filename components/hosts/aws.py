@@ -50,12 +50,9 @@ class AwsHosts(pulumi.ComponentResource):
                     protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
                 )))
             instances.append(instance)
-            spec = plan.spec
-            self.hosts.append(HostOutput(
-                name=spec.name, role=spec.role, ssh_address=instance.public_ip,
-                internal_address=instance.private_ip, ssh_user=spec.ssh_user,
-                ssh_key_secret=cfg.hosts.ssh.private_key_secret, labels=spec.labels, taints=spec.taints,
-                cpus=None, memory_mb=None, gpus=spec.gpus, resource=instance))
+            self.hosts.append(HostOutput.from_spec(
+                plan.spec, cfg.hosts.ssh.private_key_secret, resource=instance,
+                ssh_address=instance.public_ip, internal_address=instance.private_ip))
         self.resources: list[pulumi.Resource] = [*network, group, key, *instances]
         self.register_outputs({"hosts": [h.name for h in self.hosts]})
 

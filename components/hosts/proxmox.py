@@ -5,7 +5,7 @@ import pulumi
 import pulumi_proxmoxve as proxmoxve
 
 from ..config.model import StackConfig
-from .expand import HostPlan, expand_hosts
+from .expand import expand_hosts
 from .outputs import HostOutput, HostsResult
 from .proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
                            template_args, template_nodes)
@@ -50,19 +50,11 @@ class ProxmoxHosts(pulumi.ComponentResource):
                     # Dropping a control-plane VM from config must be deliberate (hosts.retire).
                     protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
                 )))
-            self.hosts.append(_host_output(cfg, plan, vms[plan.spec.name]))
+            # Static addresses come from config, so they are known before the VM exists.
+            self.hosts.append(HostOutput.from_spec(plan.spec, cfg.hosts.ssh.private_key_secret,
+                                                   resource=vms[plan.spec.name]))
         self.resources: list[pulumi.Resource] = [*templates.values(), *vms.values()]
         self.register_outputs({"hosts": [h.name for h in self.hosts]})
-
-
-def _host_output(cfg: StackConfig, plan: HostPlan, vm: pulumi.Resource) -> HostOutput:
-    spec = plan.spec
-    # Static addresses come from config, so they are known before the VM exists.
-    return HostOutput(name=spec.name, role=spec.role, ssh_address=spec.ssh_address,
-                      internal_address=spec.internal_address, ssh_user=spec.ssh_user,
-                      ssh_key_secret=cfg.hosts.ssh.private_key_secret, labels=spec.labels,
-                      taints=spec.taints, cpus=spec.cpus, memory_mb=spec.memory_mb,
-                      gpus=spec.gpus, resource=vm)
 
 
 def build_proxmox_hosts(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
