@@ -94,7 +94,7 @@ def _release_doc(reg: Registration) -> dict:
         "repository": repo,
         "version": inputs.get("version", ""),
         "values": values,
-        "dependsOn": sorted(d.split("::")[-1] for d in reg.dependencies),
+        "dependsOn": sorted({d.split("::")[-1] for d in reg.dependencies}),
     }
 
 

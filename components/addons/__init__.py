@@ -1,12 +1,27 @@
-"""Cluster addons as one ordered graph of Helm releases and custom resources."""
+"""Cluster addons as one ordered graph of Helm releases and the objects that go with them.
+
+Pure specs (which addons, values, objects, edges) live in catalog.py and one module per
+addon; this module only turns them into resources. Every release depends on the
+releases of earlier stages (CNI first); every object depends on its own release, so
+custom resources wait for their CRDs and webhooks.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from ..config.model import StackConfig
+from ..kube_objects import declare
+from .catalog import addon_graph, all_addons, crd_sources, planned_notes
+from .spec import AddonSpec
+
+__all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
+
+# Long enough for image pulls on a fresh cluster; a release that fails is rolled back.
+RELEASE_TIMEOUT_S = 900
 
 
 @dataclass
@@ -15,6 +30,47 @@ class AddonsResult:
     notes: list[str] = field(default_factory=list)
 
 
+class HelmAddon(pulumi.ComponentResource):
+    """One addon: its namespace, its pinned Helm release, then its objects."""
+
+    def __init__(self, spec: AddonSpec, provider: k8s.Provider, depends_on: list[pulumi.Resource],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clusterforge:addons:HelmAddon", spec.key, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        namespace = k8s.core.v1.Namespace(
+            spec.namespace, metadata={"name": spec.namespace, "labels": dict(spec.namespace_labels)},
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
+        oci = spec.repository.startswith("oci://")
+        self.release = k8s.helm.v3.Release(
+            spec.release,
+            name=spec.release,
+            namespace=spec.namespace,
+            chart=f"{spec.repository.rstrip('/')}/{spec.chart}" if oci else spec.chart,
+            repository_opts=None if oci else {"repo": spec.repository},
+            version=spec.version,
+            values=spec.values,
+            create_namespace=False,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=RELEASE_TIMEOUT_S,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace, *depends_on])))
+        after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
+        self.objects = [declare(obj, after_release) for obj in spec.objects]
+        self.register_outputs({"release": self.release.name})
+
+
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
                  parent: pulumi.Resource) -> AddonsResult:
-    return AddonsResult(notes=["clusterforge:addons: addons are declared but not built yet"])
+    extra = {}
+    if cfg.addons.prometheus.enabled:
+        password = random.RandomPassword("grafana-admin", length=32, special=False,
+                                         opts=pulumi.ResourceOptions(parent=parent))
+        extra["grafana_admin_password"] = pulumi.Output.secret(password.result)
+    specs = all_addons(cfg, **extra)
+    addons: dict[str, HelmAddon] = {}
+    for key, spec in specs.items():  # stage order: dependencies come first
+        needs = [addons[d] for d in spec.depends_on]
+        # An addon waits for the whole component (release and objects) of what it needs.
+        addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
+                                opts=pulumi.ResourceOptions(parent=parent))
+    return AddonsResult(releases={k: a.release for k, a in addons.items()}, notes=planned_notes(cfg))

@@ -1,8 +1,233 @@
-"""The `addons` section (placeholder until the addons work lands; its owner replaces this file)."""
+"""The `addons` section: each addon enabled or not, a pinned chart version, values.
+
+Core addons have their own fields; any other pinned Helm chart goes in `charts`. Addons
+that later work builds (cert-manager, Istio, Dex, OAuth2-Proxy) may be declared now; the
+render says plainly that they are not built yet.
+"""
 from __future__ import annotations
 
-from .base import StrictModel
+from ipaddress import IPv4Address, IPv4Network, ip_network
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator
+
+from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+
+
+def _values_mapping(value: Any) -> dict[str, Any]:
+    """Values as a mapping, or a YAML string holding one (KEMU's `valuesObject`)."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"values is a string but not valid YAML: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError("values must be a mapping (or a YAML string holding one)")
+    return value
+
+
+class Addon(StrictModel):
+    enabled: bool = False
+    values: dict[str, Any] = {}
+
+    _mapping = field_validator("values", mode="before")(_values_mapping)
+
+
+class CalicoConfig(Addon):
+    version: PinnedVersion = "v3.30.3"
+    namespace: DnsLabel = "tigera-operator"
+    encapsulation: Literal["VXLAN", "VXLANCrossSubnet", "IPIP", "IPIPCrossSubnet", "None"] = "VXLANCrossSubnet"
+    # Pod network MTU; None lets Calico detect it from the host interface.
+    mtu: int | None = Field(None, ge=1000, le=9000)
+    block_size: int = Field(26, ge=20, le=32)
+    api_server: bool = False
+
+
+class OpenebsConfig(Addon):
+    version: PinnedVersion = "4.3.0"
+    namespace: DnsLabel = "openebs"
+    storage_class: DnsLabel = "openebs-hostpath"
+    base_path: str = "/var/openebs/local"
+    default_class: bool = True
+
+    @field_validator("base_path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"basePath {value!r} must be an absolute path without '..'")
+        return value
+
+
+class MetallbConfig(Addon):
+    version: PinnedVersion = "0.15.2"
+    namespace: DnsLabel = "metallb-system"
+    # Ranges (`192.168.10.200-192.168.10.220`) or CIDRs (`192.168.10.224/28`).
+    addresses: list[str] = []
+
+
+class DashboardConfig(Addon):
+    """Headlamp (the Kubernetes Dashboard project was archived) with a read-only account."""
+
+    version: PinnedVersion = "0.37.0"
+    namespace: DnsLabel = "headlamp"
+    viewer_account: DnsLabel = "headlamp-viewer"
+
+
+class PrometheusConfig(Addon):
+    """kube-prometheus-stack."""
+
+    version: PinnedVersion = "77.6.2"
+    namespace: DnsLabel = "monitoring"
+    storage_size: str = "50Gi"
+    retention: str = "15d"
+
+
+class NvidiaDevicePluginConfig(Addon):
+    """The NVIDIA device plugin; `enabled` unset means: on when any host reports GPUs."""
+
+    enabled: bool | None = None  # type: ignore[assignment]
+    version: PinnedVersion = "0.17.4"
+    namespace: DnsLabel = "nvidia-device-plugin"
+    node_selector: dict[str, str] = {"nvidia.com/gpu.present": "true"}
+
+
+class PlannedAddon(StrictModel):
+    """An addon later work builds: declared now, reported as not built yet."""
+
+    enabled: bool = False
+    version: PinnedVersion | None = None
+    values: dict[str, Any] = {}
+
+    _mapping = field_validator("values", mode="before")(_values_mapping)
+
+
+class ChartConfig(StrictModel):
+    """Any pinned Helm chart, installed after the core addons."""
+
+    name: DnsLabel
+    namespace: DnsLabel
+    repository: str
+    chart: str
+    version: PinnedVersion
+    values: dict[str, Any] = {}
+    depends_on: list[str] = []
+
+    _mapping = field_validator("values", mode="before")(_values_mapping)
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://", "oci://")):
+            raise ValueError(f"repository {value!r} must be an https:// or oci:// URL")
+        return value
 
 
 class AddonsConfig(StrictModel):
-    pass
+    calico: CalicoConfig = CalicoConfig()
+    openebs: OpenebsConfig = OpenebsConfig()
+    metallb: MetallbConfig = MetallbConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
+    nvidia_device_plugin: NvidiaDevicePluginConfig = NvidiaDevicePluginConfig()
+    cert_manager: PlannedAddon = PlannedAddon()
+    istio: PlannedAddon = PlannedAddon()
+    dex: PlannedAddon = PlannedAddon()
+    oauth2_proxy: PlannedAddon = PlannedAddon()
+    charts: list[ChartConfig] = []
+
+
+CORE_ADDONS = ("calico", "openebs", "metallb", "dashboard", "prometheus", "nvidiaDevicePlugin")
+PLANNED_ADDONS = ("certManager", "istio", "dex", "oauth2Proxy")
+
+
+def parse_address_range(text: str) -> tuple[IPv4Address, IPv4Address]:
+    """`a-b` or a CIDR -> first and last address; ValueError with the reason."""
+    if "-" in text:
+        first, _, last = text.partition("-")
+        start, end = IPv4Address(first.strip()), IPv4Address(last.strip())
+        if end < start:
+            raise ValueError(f"{text!r} ends before it starts")
+        return start, end
+    network = ip_network(text, strict=True)
+    if not isinstance(network, IPv4Network):
+        raise ValueError(f"{text!r} is not IPv4")
+    return network.network_address, network.broadcast_address
+
+
+def _overlaps(a: tuple[IPv4Address, IPv4Address], b: tuple[IPv4Address, IPv4Address]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _metallb_findings(cfg) -> list[Finding]:
+    from ..hosts.expand import expand_hosts
+
+    mlb = cfg.addons.metallb
+    if not mlb.enabled:
+        return []
+    if not mlb.addresses:
+        return [Finding("addons.metallb.addresses", "MetalLB is enabled but has no addresses to hand out",
+                        "list ranges (a-b) or CIDRs on the host network that no host or DHCP uses")]
+    findings = []
+    k = cfg.kubernetes
+    hosts = {plan.address: plan.spec.name for plan in expand_hosts(cfg.hosts) if plan.address is not None}
+    net = cfg.hosts.network
+    parsed: list[tuple[int, tuple[IPv4Address, IPv4Address]]] = []
+    for i, text in enumerate(mlb.addresses):
+        path = join_path("addons", "metallb", "addresses", i)
+        try:
+            span = parse_address_range(text)
+        except ValueError as exc:
+            findings.append(Finding(path, f"{text!r} is not an address range: {exc}",
+                                    "write a-b (192.168.10.200-192.168.10.220) or a CIDR (192.168.10.224/28)"))
+            continue
+        for key, cidr in (("podCidr", k.pod_cidr), ("serviceCidr", k.service_cidr)):
+            if _overlaps(span, (cidr.network_address, cidr.broadcast_address)):
+                findings.append(Finding(path, f"{text} overlaps the {key} {cidr}",
+                                        "hand out addresses from the host network instead"))
+        if net is not None and not (span[0] in net.cidr and span[1] in net.cidr):
+            findings.append(Finding(path, f"{text} is not inside the host network {net.cidr}",
+                                    "L2 announcements only reach the host network; pick addresses in it"))
+        taken = sorted(f"{a} ({n})" for a, n in hosts.items() if span[0] <= a <= span[1])
+        if net is not None and net.gateway is not None and span[0] <= net.gateway <= span[1]:
+            taken.append(f"{net.gateway} (gateway)")
+        if k.ha.vip is not None and span[0] <= k.ha.vip <= span[1]:
+            taken.append(f"{k.ha.vip} (control-plane VIP)")
+        if taken:
+            findings.append(Finding(path, f"{text} includes addresses in use: {', '.join(taken)}",
+                                    "shrink the range so it skips every host, gateway and VIP"))
+        for j, other in parsed:
+            if _overlaps(span, other):
+                findings.append(Finding(path, f"{text} overlaps addresses[{j}]", "make the ranges disjoint"))
+        parsed.append((i, span))
+    return findings
+
+
+def release_names(cfg) -> list[tuple[str, str, str]]:
+    """(namespace, release name, config path) of every Helm release the addons install."""
+    from ..addons.catalog import enabled_core_addons
+
+    out = [(spec.namespace, spec.release, f"addons.{name}") for name, spec in enabled_core_addons(cfg).items()]
+    out += [(c.namespace, c.name, join_path("addons", "charts", i)) for i, c in enumerate(cfg.addons.charts)]
+    return out
+
+
+def addons_findings(cfg) -> list[Finding]:
+    findings = _metallb_findings(cfg)
+    seen: dict[tuple[str, str], str] = {}
+    for namespace, release, path in release_names(cfg):
+        if (namespace, release) in seen:
+            findings.append(Finding(join_path(path, "name") if path.startswith("addons.charts") else path,
+                                    f"release {release!r} in namespace {namespace!r} is also {seen[namespace, release]}",
+                                    "rename the release or install it in another namespace"))
+        seen.setdefault((namespace, release), path)
+    from ..addons.catalog import enabled_core_addons
+
+    enabled = set(enabled_core_addons(cfg)) | {c.name for c in cfg.addons.charts}
+    for i, chart in enumerate(cfg.addons.charts):
+        for j, dep in enumerate(chart.depends_on):
+            if dep not in enabled:
+                findings.append(Finding(join_path("addons", "charts", i, "dependsOn", j),
+                                        f"{dep!r} is not an enabled addon or chart",
+                                        f"use one of: {', '.join(sorted(enabled)) or 'none enabled'}"))
+    return findings

@@ -17,6 +17,7 @@ from pulumi_command import local
 
 from ..access import ClusterAccess
 from ..config.model import StackConfig
+from ..kube_objects import declare
 from . import kwok, stages
 from .apply import KUBECONFIG_ENV
 from .capacity import capacity_table
@@ -78,13 +79,13 @@ class Emulation(pulumi.ComponentResource):
 
         crd = k8s.yaml.v2.ConfigFile(
             "kwok-stage-crd", file=kwok.stage_crd_url(emu.kwok.version), opts=k8s_opts)
-        controller = [_declare(obj, k8s_opts) for obj in kwok.controller_objects(emu.kwok)]
+        controller = [declare(obj, k8s_opts) for obj in kwok.controller_objects(emu.kwok)]
         stage_opts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[crd]))
-        self.stages = [_declare(obj, stage_opts) for obj in stages.all_stages(_pod_mode(cfg))]
+        self.stages = [declare(obj, stage_opts) for obj in stages.all_stages(_pod_mode(cfg))]
 
         namespace = prometheus_namespace(cfg)
         if namespace is not None:
-            _declare(dashboard_configmap(namespace), k8s_opts)
+            declare(dashboard_configmap(namespace), k8s_opts)
 
         # Nodes appear after KWOK runs, so it initialises them as soon as they exist.
         node_deps = [*depends_on, *controller, *self.stages]
@@ -124,32 +125,6 @@ def _pod_mode(cfg: StackConfig) -> str:
     emu = cfg.emulation
     assert emu is not None
     return stages.pod_stage_mode(emu.kwok.pod_stages, emu.workloads, PROJECT_ROOT)
-
-
-_TYPED = {
-    ("v1", "ServiceAccount"): lambda n, o, opts: k8s.core.v1.ServiceAccount(n, metadata=o["metadata"], opts=opts),
-    ("v1", "ConfigMap"): lambda n, o, opts: k8s.core.v1.ConfigMap(n, metadata=o["metadata"], data=o["data"],
-                                                                  opts=opts),
-    ("rbac.authorization.k8s.io/v1", "ClusterRole"): lambda n, o, opts: k8s.rbac.v1.ClusterRole(
-        n, metadata=o["metadata"], rules=o["rules"], opts=opts),
-    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): lambda n, o, opts: k8s.rbac.v1.ClusterRoleBinding(
-        n, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts),
-    ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"): lambda n, o, opts: k8s.flowcontrol.v1.FlowSchema(
-        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
-    ("apps/v1", "Deployment"): lambda n, o, opts: k8s.apps.v1.Deployment(
-        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
-}
-
-
-def _declare(obj: dict, opts: pulumi.ResourceOptions) -> pulumi.Resource:
-    """A pulumi-kubernetes resource for one object built by the pure modules."""
-    name = f"{obj['kind'].lower()}-{obj['metadata']['name']}"
-    make = _TYPED.get((obj["apiVersion"], obj["kind"]))
-    if make is not None:
-        return make(name, obj, opts)
-    return k8s.apiextensions.CustomResource(
-        name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"],
-        spec=obj["spec"], opts=opts)
 
 
 def declared_objects(cfg: StackConfig) -> dict[str, list[dict]]:

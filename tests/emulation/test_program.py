@@ -60,7 +60,7 @@ def test_node_group_commands_carry_spec_secret_kubeconfig_and_dependencies(recor
         assert cmd.inputs["environment"] == "[secret]"
         assert cmd.inputs["addPreviousOutputInEnv"] is True
         deps = {d.split("::")[-1] for d in cmd.dependencies}
-        assert {"deployment-kwok-controller", "stage-node-initialize", "kind-emulated"} <= deps
+        assert {"deployment-kube-system-kwok-controller", "stage-node-initialize", "kind-emulated"} <= deps
 
 
 def test_kind_cluster_command_and_secret_kubeconfig(recording):

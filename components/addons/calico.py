@@ -1,0 +1,40 @@
+"""Calico through the Tigera operator: the chart installs the operator, we declare the
+`Installation` (pod CIDR, encapsulation, MTU) and optionally the `APIServer`."""
+from __future__ import annotations
+
+from .spec import AddonSpec, merge_values, obj
+
+REPOSITORY = "https://docs.tigera.io/calico/charts"
+
+
+def calico(cfg) -> AddonSpec:
+    c = cfg.addons.calico
+    # The chart's own Installation/APIServer are off: ours are explicit objects.
+    values = {"installation": {"enabled": False}, "apiServer": {"enabled": False},
+              "goldmane": {"enabled": False}, "whisker": {"enabled": False}}
+    network = {
+        "bgp": "Enabled" if c.encapsulation.startswith("IPIP") else "Disabled",
+        "ipPools": [{
+            "name": "default-ipv4-ippool",
+            "cidr": str(cfg.kubernetes.pod_cidr),
+            "blockSize": c.block_size,
+            "encapsulation": c.encapsulation,
+            "natOutgoing": "Enabled",
+            "nodeSelector": "all()",
+        }],
+    }
+    if c.mtu is not None:
+        network["mtu"] = c.mtu
+    objects = [obj("operator.tigera.io/v1", "Installation", "default",
+                   spec={"variant": "Calico", "calicoNetwork": network})]
+    if c.api_server:
+        objects.append(obj("operator.tigera.io/v1", "APIServer", "default", spec={}))
+    return AddonSpec(key="calico", release="tigera-operator", namespace=c.namespace,
+                     chart="tigera-operator", repository=REPOSITORY, version=c.version,
+                     values=merge_values(values, c.values), objects=tuple(objects))
+
+
+def crd_source(cfg) -> tuple[str, str]:
+    v = cfg.addons.calico.version
+    return (f"calico-operator-crds-{v}.yaml",
+            f"https://raw.githubusercontent.com/projectcalico/calico/{v}/manifests/operator-crds.yaml")

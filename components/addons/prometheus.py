@@ -1,0 +1,42 @@
+"""kube-prometheus-stack: persistent Prometheus on the default class, no chart hook trouble.
+
+Its operator's admission webhook needs certificates: with cert-manager enabled they come
+from cert-manager; otherwise the webhooks (and the hook Jobs that patch them) are off.
+"""
+from __future__ import annotations
+
+from .spec import AddonSpec, merge_values
+
+REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+
+
+def prometheus(cfg, grafana_admin_password=None) -> AddonSpec:
+    p = cfg.addons.prometheus
+    if cfg.addons.cert_manager.enabled:
+        webhooks = {"admissionWebhooks": {"certManager": {"enabled": True}}}
+    else:
+        webhooks = {"admissionWebhooks": {"enabled": False, "patch": {"enabled": False}},
+                    "tls": {"enabled": False}}
+    values = {
+        "prometheusOperator": webhooks,
+        "prometheus": {"prometheusSpec": {
+            "retention": p.retention,
+            # No storageClassName: the claim lands on the cluster's default class.
+            "storageSpec": {"volumeClaimTemplate": {"spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": p.storage_size}}}}},
+        }},
+        "grafana": {"sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard",
+                                               "searchNamespace": "ALL"}}},
+    }
+    if cfg.emulation is not None:
+        from ..emulation.dashboard import KSM_NODE_LABELS
+
+        # The emulated-capacity dashboard groups by zone and instance type.
+        values["kube-state-metrics"] = {"metricLabelsAllowlist": [KSM_NODE_LABELS]}
+    values = merge_values(values, p.values)
+    if grafana_admin_password is not None:
+        # A generated secret, never the chart's well-known default.
+        values["grafana"]["adminPassword"] = grafana_admin_password
+    return AddonSpec(key="prometheus", release="kube-prometheus-stack", namespace=p.namespace,
+                     chart="kube-prometheus-stack", repository=REPOSITORY, version=p.version,
+                     values=values)
