@@ -21,9 +21,9 @@ def _values_mapping(value: Any) -> dict[str, Any]:
         try:
             value = yaml.safe_load(value) or {}
         except yaml.YAMLError as exc:
-            raise ValueError(f"values is a string but not valid YAML: {exc}") from None
+            raise ValueError(f"values is a string but not valid YAML ({exc}); use a mapping") from None
     if not isinstance(value, dict):
-        raise ValueError("values must be a mapping (or a YAML string holding one)")
+        raise ValueError("values is not a mapping; use a mapping (or a YAML string holding one)")
     return value
 
 
@@ -55,7 +55,7 @@ class OpenebsConfig(Addon):
     @classmethod
     def _absolute(cls, value: str) -> str:
         if not value.startswith("/") or ".." in value.split("/"):
-            raise ValueError(f"basePath {value!r} must be an absolute path without '..'")
+            raise ValueError(f"basePath {value!r} is not absolute; use an absolute path without '..'")
         return value
 
 
@@ -119,7 +119,7 @@ class ChartConfig(StrictModel):
     @classmethod
     def _repository(cls, value: str) -> str:
         if not value.startswith(("https://", "http://", "oci://")):
-            raise ValueError(f"repository {value!r} must be an https:// or oci:// URL")
+            raise ValueError(f"repository {value!r} is not a URL; use the chart repository's https:// or oci:// URL")
         return value
 
 
