@@ -1,0 +1,1 @@
+"""Throwaway test hosts: Debian chroots in network namespaces, reached over real SSH."""
