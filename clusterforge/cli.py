@@ -120,15 +120,21 @@ def parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("import-kemu", help="convert a KEMU ClusterConfig into a stack file", add_help=False)
     k.add_argument("rest", nargs=argparse.REMAINDER)
-    k.set_defaults(func=_delegate("clusterforge.kemu_import"))
+    k.set_defaults(func=_delegate(_DELEGATED["import-kemu"]))
 
     e = sub.add_parser("experiment", help="submit emulated GPU jobs and report allocation", add_help=False)
     e.add_argument("rest", nargs=argparse.REMAINDER)
-    e.set_defaults(func=_delegate("clusterforge.experiment"))
+    e.set_defaults(func=_delegate(_DELEGATED["experiment"]))
     return p
 
 
+_DELEGATED = {"import-kemu": "clusterforge.kemu_import", "experiment": "clusterforge.experiment"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in _DELEGATED:  # these parse their own options (--help included)
+        return importlib.import_module(_DELEGATED[argv[0]]).main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.func(args)
