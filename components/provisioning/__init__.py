@@ -1,14 +1,97 @@
-"""Node provisioning and the kubeadm bootstrap (Ansible through ansible-runner)."""
+"""Node provisioning and the kubeadm bootstrap: one local Command per phase.
+
+Each phase runs `python -m components.provisioning.runner PHASE` (ansible-runner) on the
+machine running Pulumi; commands never run during preview. Inventory, variables and the
+SSH key travel in the environment (the key as a secret), never on the command line.
+Triggers are the hashes of the playbook tree, the inventory and the variables, so an
+unchanged stack previews as no change and a changed role replaces (re-runs) its phase.
+"""
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import pulumi
+import pulumi_command as command
 
 from ..access import ClusterAccess
 from ..config.model import StackConfig
-from ..hosts.outputs import HostsResult
+from ..hosts.outputs import HostOutput, HostsResult
+from ..hosts.spec import HostSpec
+from .plan import PHASES, digest, phase_inputs
+from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# The kubeconfig phase writes admin.conf (server rewritten) to a 0600 temp file and the
+# command prints it: that stdout is kept only as a secret; the run summary goes to stderr.
+_KUBECONFIG_COMMAND = (
+    'set -eu; out="$(mktemp)"; trap \'rm -f "$out"\' EXIT; '
+    'CLUSTERFORGE_KUBECONFIG_OUT="$out" "{python}" -m components.provisioning.runner kubeconfig >&2; '
+    'cat "$out"'
+)
+
+
+def _specs(hosts: list[HostOutput]) -> pulumi.Output[list[HostSpec]]:
+    """HostSpecs once every address is known (cloud addresses arrive at apply)."""
+    addresses = [pulumi.Output.all(h.ssh_address, h.internal_address) for h in hosts]
+    return pulumi.Output.all(*addresses).apply(lambda known: [
+        HostSpec(name=h.name, role=h.role, ssh_address=ssh, internal_address=internal,
+                 ssh_user=h.ssh_user, labels=h.labels, taints=h.taints, cpus=h.cpus,
+                 memory_mb=h.memory_mb, gpus=h.gpus)
+        for h, (ssh, internal) in zip(hosts, known)])
+
+
+def _python() -> str:
+    """The interpreter running this program, relative to the project when inside it, so the
+    command kept in state does not change between checkouts of the same project."""
+    exe = Path(sys.executable)
+    try:
+        return str(exe.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(exe)
 
 
 def build_provisioning(cfg: StackConfig, hosts: HostsResult,
                        secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> ClusterAccess:
-    pulumi.log.warn("clusterforge:provisioning: the kubeadm bootstrap is declared but not built yet")
-    return ClusterAccess(kubeconfig=pulumi.Output.secret(""), ready=[r for r in hosts.resources])
+    specs = _specs(hosts.hosts)
+    inputs = specs.apply(lambda s: phase_inputs(cfg, s))
+    inventory = inputs.apply(lambda pair: pair[0])
+    variables = inputs.apply(lambda pair: pair[1])
+    key_names = sorted({h.ssh_key_secret for h in hosts.hosts})
+    ssh_key = pulumi.Output.secret(secrets[key_names[0]]) if key_names and key_names[0] in secrets else None
+    environment: dict[str, pulumi.Input[str]] = {
+        "CLUSTERFORGE_INVENTORY": inventory.apply(lambda i: json.dumps(i, sort_keys=True)),
+        "CLUSTERFORGE_VARS": variables.apply(lambda v: json.dumps(v, sort_keys=True)),
+    }
+    if ssh_key is not None:
+        environment["CLUSTERFORGE_SSH_KEY"] = ssh_key
+    triggers = [f"playbooks:{playbook_tree_hash(PLAYBOOKS_DIR)}",
+                inventory.apply(lambda i: f"inventory:{digest(i)}"),
+                variables.apply(lambda v: f"variables:{digest(v)}")]
+
+    previous: list[pulumi.Resource] = list(hosts.resources)
+    commands: dict[str, command.local.Command] = {}
+    for phase in PHASES:
+        kubeconfig_phase = phase == "kubeconfig"
+        create = (_KUBECONFIG_COMMAND.format(python=_python()) if kubeconfig_phase
+                  else f'"{_python()}" -m components.provisioning.runner {phase}')
+        commands[phase] = command.local.Command(
+            f"{cfg.cluster.name}-{phase}",
+            create=create,
+            dir=str(PROJECT_ROOT),
+            environment=environment,
+            triggers=triggers,
+            interpreter=["/bin/bash", "-c"] if kubeconfig_phase else None,
+            # Progress (stderr) streams to the Pulumi log; stdout is the JSON summary,
+            # or for the kubeconfig phase the secret kubeconfig, which is never logged.
+            logging=command.local.Logging.STDERR,
+            opts=pulumi.ResourceOptions(
+                parent=parent, depends_on=previous,
+                additional_secret_outputs=["stdout"] if kubeconfig_phase else None),
+        )
+        previous = [commands[phase]]
+
+    kubeconfig = pulumi.Output.secret(commands["kubeconfig"].stdout)
+    return ClusterAccess(kubeconfig=kubeconfig, ready=[commands["kubeconfig"]])

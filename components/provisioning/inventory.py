@@ -1,4 +1,17 @@
-"""The Ansible inventory for a set of hosts (pure and deterministic)."""
+"""The Ansible inventory for a set of hosts (pure and deterministic).
+
+Shape (YAML-able; `clusterforge render` writes it as inventory.yaml):
+
+    all:
+      vars: {...playbook_vars...}
+      children:
+        k8s_cluster: {children: {control_plane: {hosts: ...}, workers: {hosts: ...}}}
+        etcd: {hosts: ...}
+
+Every host's vars (ansible_host, ansible_user, internal_address, node_labels, node_taints) sit
+in its role group. `etcd` holds the dedicated etcd hosts, or, with stacked etcd (none declared),
+the control planes, listed by name only so their vars stay in one place.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -9,16 +22,44 @@ from ..hosts.spec import HostSpec
 _GROUP_OF_ROLE = {"control-plane": "control_plane", "worker": "workers", "etcd": "etcd"}
 
 
+def host_vars(host: HostSpec) -> dict[str, Any]:
+    return {
+        "ansible_host": host.ssh_address,
+        "ansible_user": host.ssh_user,
+        "internal_address": host.internal_address,
+        "node_labels": dict(sorted(host.labels.items())),
+        "node_taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in host.taints],
+    }
+
+
 def build_inventory(hosts: Sequence[HostSpec], group_vars: Mapping[str, Any]) -> dict[str, Any]:
+    names = [h.name for h in hosts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"inventory: host names must be unique, repeated: {', '.join(duplicates)}")
     groups: dict[str, dict[str, Any]] = {"control_plane": {}, "workers": {}, "etcd": {}}
     for host in sorted(hosts, key=lambda h: h.name):
-        groups[_GROUP_OF_ROLE[host.role]][host.name] = {
-            "ansible_host": host.ssh_address,
-            "ansible_user": host.ssh_user,
-            "internal_address": host.internal_address,
-            "node_labels": dict(sorted(host.labels.items())),
-            "node_taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in host.taints],
-        }
-    children = {name: {"hosts": members} for name, members in groups.items() if members}
-    return {"all": {"vars": dict(group_vars),
-                    "children": {"k8s_cluster": {"children": children}}}}
+        groups[_GROUP_OF_ROLE[host.role]][host.name] = host_vars(host)
+    etcd = groups["etcd"] or {name: None for name in groups["control_plane"]}
+    return {"all": {
+        "vars": dict(sorted(group_vars.items())),
+        "children": {
+            "k8s_cluster": {"children": {"control_plane": {"hosts": groups["control_plane"]},
+                                         "workers": {"hosts": groups["workers"]}}},
+            "etcd": {"hosts": etcd},
+        },
+    }}
+
+
+def inventory_hosts(inventory: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """host name -> vars, read back from an inventory built here (for runners and tests)."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(group: Mapping[str, Any]) -> None:
+        for name, hvars in (group.get("hosts") or {}).items():
+            found.setdefault(name, {}).update(hvars or {})
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    walk(inventory["all"])
+    return found

@@ -1,52 +1,68 @@
-"""Run one provisioning phase (a playbook) through ansible-runner.
+"""Run one provisioning playbook through ansible-runner, for people and for Pulumi.
 
-Each run gets a fresh private data dir (0700) that is removed afterwards: the inventory,
-the variables and the SSH key (0600) live there only while the run lasts, never on a
-command line. Progress streams to stderr as tasks finish, which is what reaches the
-Pulumi log; stdout carries only a short JSON summary, which is what a Command keeps in
-state. A failure names the host, the task and the error.
+Every run gets a fresh private data directory (0700) holding the inventory, the extra vars and
+the SSH key (0600); it is deleted afterwards, and none of them ever appears on a command line.
+Progress (task, host, ok/changed/failed/unreachable) streams to stderr as it happens, which is
+what a `pulumi_command.local.Command` shows in the Pulumi log; a one-line JSON summary (counts
+per host) goes to stdout, which is what the Command keeps in state. A failed run exits non-zero
+with a message naming each failing host, its task and the error.
 
-As a command (what the Pulumi Commands run):
-    python -m components.provisioning.runner PHASE
-with CLUSTERFORGE_INVENTORY and CLUSTERFORGE_VARS (JSON) and CLUSTERFORGE_SSH_KEY in the
-environment; optional CLUSTERFORGE_LIMIT (a host pattern).
+CLI (inputs from the environment, so nothing secret is on a command line):
+
+    python -m components.provisioning.runner PHASE      # runs playbooks/PHASE.yml
+
+    CLUSTERFORGE_INVENTORY       inventory as JSON/YAML text (or CLUSTERFORGE_INVENTORY_FILE: a path)
+    CLUSTERFORGE_VARS            JSON object of extra variables (optional)
+    CLUSTERFORGE_SSH_KEY         the private key text (optional; else the user's ssh config applies)
+    CLUSTERFORGE_LIMIT           an Ansible host pattern to limit the run to (optional)
+    CLUSTERFORGE_PLAYBOOKS_DIR   playbook tree (default: this repo's playbooks/)
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
-PHASES = ("prepare", "control-plane", "join", "kubeconfig", "upgrade", "remove-node", "reset")
+import yaml
 
-_COUNTED = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
-            "runner_on_skipped": "skipped"}
+from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
+
+__all__ = ["Failure", "RunResult", "PLAYBOOKS", "main", "playbook_tree_hash", "run_playbook"]
+
+PLAYBOOKS = PLAYBOOKS_DIR
+
+_COUNTS = ("ok", "changed", "failed", "unreachable", "skipped")
+_STATUS_OF_EVENT = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
+                    "runner_on_skipped": "skipped", "runner_item_on_failed": "failed"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Failure:
     host: str
     task: str
-    error: str
+    message: str
+    unreachable: bool
 
     def __str__(self) -> str:
-        return f"host {self.host}: task '{self.task}': {self.error}"
+        what = "unreachable" if self.unreachable else "failed"
+        return f"{self.host}: {what} at task '{self.task}': {self.message}"
 
 
 @dataclass
 class RunResult:
     phase: str
-    status: str
     rc: int
-    hosts: dict[str, dict[str, int]] = field(default_factory=dict)
+    elapsed: float
+    hosts: dict[str, dict[str, int]] = field(default_factory=dict)   # host -> ok/changed/failed/unreachable/skipped
     failures: list[Failure] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)       # the raw runner events (for tests)
 
     @property
     def ok(self) -> bool:
@@ -54,106 +70,135 @@ class RunResult:
 
     @property
     def changed(self) -> int:
-        return sum(h.get("changed", 0) for h in self.hosts.values())
+        return sum(c["changed"] for c in self.hosts.values())
 
     def summary(self) -> dict[str, Any]:
-        return {"phase": self.phase, "status": self.status, "changed": self.changed,
-                "hosts": {h: dict(sorted(c.items())) for h, c in sorted(self.hosts.items())},
-                "failures": [str(f) for f in self.failures]}
+        return {"phase": self.phase, "ok": self.ok, "changed": self.changed, "elapsed_s": round(self.elapsed, 2),
+                "hosts": self.hosts, "failures": [str(f) for f in self.failures]}
 
 
-def playbook_tree_hash(root: Path = PLAYBOOKS) -> str:
-    """A stable hash of every file under playbooks/ (names and contents)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def _error_text(res: Mapping[str, Any]) -> str:
+    for key in ("msg", "stderr", "module_stderr", "stdout"):
+        value = res.get(key)
+        if value:
+            return str(value).strip().splitlines()[-1][:500] if key != "msg" else str(value).strip()[:500]
+    return "no error message"
 
 
-def _error_of(event: dict) -> str:
-    res = event.get("event_data", {}).get("res", {}) or {}
-    for key in ("msg", "stderr", "reason"):
-        if res.get(key):
-            return str(res[key]).strip().splitlines()[-1] if key == "stderr" else str(res[key]).strip()
-    return "failed"
+def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[str, Any] | None = None,
+                 ssh_key: str | None = None, limit: str | None = None, progress: TextIO | None = sys.stderr,
+                 playbooks: Path = PLAYBOOKS_DIR) -> RunResult:
+    """Run `playbooks/<phase>.yml` against `inventory` (the dict build_inventory returns).
 
+    `variables` become extra vars (written to a file in the private dir); `ssh_key` is the private
+    key text; `progress` gets one line per task result (None: silent). Never raises for a failed
+    play: the result's `ok`, `failures` and per-host counts say what happened.
+    """
+    import ansible_runner  # imported here: only provisioning runs need it
 
-def run_playbook(phase: str, inventory: dict, variables: dict, ssh_key: str | None = None,
-                 limit: str | None = None, progress: TextIO = sys.stderr,
-                 playbooks: Path = PLAYBOOKS) -> RunResult:
-    import ansible_runner
-
-    if phase not in PHASES:
-        raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")
-    private = Path(tempfile.mkdtemp(prefix=f"clusterforge-{phase}-"))
-    os.chmod(private, 0o700)
-    result = RunResult(phase=phase, status="unknown", rc=-1)
+    playbooks_dir = playbooks
+    playbook_path = (playbooks_dir / f"{phase}.yml").resolve()
+    if not playbook_path.is_file():
+        raise FileNotFoundError(f"no playbook {playbook_path}")
+    result = RunResult(phase=phase, rc=-1, elapsed=0.0)
+    task_names: dict[str, str] = {}
+    # Short path: ssh ControlPath sockets live under it and must stay under 108 characters.
+    data_dir = Path(tempfile.mkdtemp(prefix="cf-run-"))
     try:
-        extra = dict(variables)
+        data_dir.chmod(0o700)
+        (data_dir / "inventory").mkdir(mode=0o700)
+        (data_dir / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(dict(inventory), sort_keys=True))
+        envvars = {"ANSIBLE_CONFIG": str(playbooks_dir / "ansible.cfg"),
+                   "ANSIBLE_ROLES_PATH": str(playbooks_dir / "roles"),
+                   "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         if ssh_key:
-            key = private / "ssh_key"
+            key = data_dir / "ssh_key"
+            key.touch(mode=0o600)
             key.write_text(ssh_key if ssh_key.endswith("\n") else ssh_key + "\n")
-            key.chmod(0o600)
-            extra["ansible_ssh_private_key_file"] = str(key)
-        (private / "inventory.json").write_text(json.dumps(inventory))
-        (private / "inventory.json").chmod(0o600)
+            envvars["ANSIBLE_PRIVATE_KEY_FILE"] = str(key)
 
-        def on_event(event: dict) -> bool:
-            kind = event.get("event", "")
-            data = event.get("event_data", {})
-            host, task = data.get("host"), data.get("task", "")
-            if kind in _COUNTED and host:
-                counts = result.hosts.setdefault(host, {"ok": 0, "changed": 0, "failed": 0,
-                                                        "unreachable": 0, "skipped": 0})
-                counts[_COUNTED[kind]] += 1
-                changed = kind == "runner_on_ok" and (data.get("res") or {}).get("changed")
-                if changed:
-                    counts["changed"] += 1
-                state = "changed" if changed else _COUNTED[kind]
-                if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
-                    failure = Failure(host, task, _error_of(event))
-                    result.failures.append(failure)
-                    print(f"{state}: [{host}] {task}: {failure.error}", file=progress, flush=True)
-                else:
-                    print(f"{state}: [{host}] {task}", file=progress, flush=True)
-            return False  # keep runner's own event files out of the (private) dir
+        def on_event(event: dict[str, Any]) -> bool:
+            result.events.append(event)
+            _record(event, result, task_names, progress)
+            return False  # we keep the events ourselves; runner need not write them to disk
 
-        runner = ansible_runner.run(
-            private_data_dir=str(private),
-            project_dir=str(playbooks),
-            playbook=str(playbooks / f"{phase}.yml"),
-            inventory=str(private / "inventory.json"),
-            extravars=extra,
-            limit=limit,
-            envvars={"ANSIBLE_CONFIG": str(playbooks / "ansible.cfg"),
-                     "ANSIBLE_ROLES_PATH": str(playbooks / "roles")},
-            event_handler=on_event,
-            quiet=True,
-            suppress_env_files=True,
-        )
-        result.status, result.rc = runner.status, runner.rc
+        started = time.monotonic()
+        runner = ansible_runner.run(private_data_dir=str(data_dir), project_dir=str(playbooks_dir),
+                                    playbook=str(playbook_path), inventory=str(data_dir / "inventory"),
+                                    extravars=dict(variables or {}), limit=limit, envvars=envvars,
+                                    event_handler=on_event, quiet=True,
+                                    # False: extra vars go in a file, not as -e JSON on the command line
+                                    suppress_env_files=False)
+        result.elapsed = time.monotonic() - started
+        result.rc = runner.rc
+        if runner.rc != 0 and not result.failures:
+            tail = (runner.stdout.read() if runner.stdout else "").strip().splitlines()[-5:]
+            result.failures.append(Failure("(ansible)", "(playbook)", " | ".join(tail) or f"rc={runner.rc}", False))
     finally:
-        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def _record(event: dict[str, Any], result: RunResult, task_names: dict[str, str], progress: TextIO | None) -> None:
+    kind = event.get("event", "")
+    data = event.get("event_data", {})
+    if kind == "playbook_on_stats":
+        hosts = set()
+        for key in ("ok", "changed", "failures", "dark", "skipped"):
+            hosts.update((data.get(key) or {}).keys())
+        result.hosts = {h: {"ok": (data.get("ok") or {}).get(h, 0), "changed": (data.get("changed") or {}).get(h, 0),
+                            "failed": (data.get("failures") or {}).get(h, 0),
+                            "unreachable": (data.get("dark") or {}).get(h, 0),
+                            "skipped": (data.get("skipped") or {}).get(h, 0)} for h in sorted(hosts)}
+        return
+    status = _STATUS_OF_EVENT.get(kind)
+    if status is None:
+        return
+    host, task, res = data.get("host", "?"), data.get("task", "?"), data.get("res") or {}
+    if status == "ok" and res.get("changed"):
+        status = "changed"
+    if status in ("failed", "unreachable") and not data.get("ignore_errors"):
+        if kind != "runner_item_on_failed":  # the task's own failure event follows its items
+            result.failures.append(Failure(host, task, _error_text(res), status == "unreachable"))
+    if progress is not None:
+        progress.write(f"[{status}] {host} | {task}\n")
+        progress.flush()
+
+
+def _inventory_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    if env.get("CLUSTERFORGE_INVENTORY"):
+        return yaml.safe_load(env["CLUSTERFORGE_INVENTORY"])
+    if env.get("CLUSTERFORGE_INVENTORY_FILE"):
+        return yaml.safe_load(Path(env["CLUSTERFORGE_INVENTORY_FILE"]).read_text())
+    raise ValueError("set CLUSTERFORGE_INVENTORY (inventory text) or CLUSTERFORGE_INVENTORY_FILE (a path)")
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0] not in PHASES:
-        print(f"usage: python -m components.provisioning.runner {{{','.join(PHASES)}}}", file=sys.stderr)
+    env = os.environ if env is None else env
+    if len(argv) != 1:
+        print("usage: python -m components.provisioning.runner PHASE   (runs playbooks/PHASE.yml)", file=sys.stderr)
+        return 2
+    playbooks_dir = Path(env.get("CLUSTERFORGE_PLAYBOOKS_DIR") or PLAYBOOKS_DIR)
+    phase = argv[0]
+    if not (playbooks_dir / f"{phase}.yml").is_file():
+        known = sorted(p.stem for p in playbooks_dir.glob("*.yml"))
+        print(f"clusterforge runner: no phase {phase!r}; known phases: {', '.join(known)}", file=sys.stderr)
         return 2
     try:
-        inventory = json.loads(os.environ["CLUSTERFORGE_INVENTORY"])
-        variables = json.loads(os.environ.get("CLUSTERFORGE_VARS", "{}"))
-    except (KeyError, ValueError) as exc:
-        print(f"runner: CLUSTERFORGE_INVENTORY/CLUSTERFORGE_VARS missing or not JSON: {exc}", file=sys.stderr)
+        inventory = _inventory_from_env(env)
+        variables = json.loads(env.get("CLUSTERFORGE_VARS") or "{}")
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        print(f"clusterforge runner: bad input: {exc}", file=sys.stderr)
         return 2
-    result = run_playbook(argv[0], inventory, variables, os.environ.get("CLUSTERFORGE_SSH_KEY"),
-                          os.environ.get("CLUSTERFORGE_LIMIT") or None)
+    result = run_playbook(phase, inventory, variables, env.get("CLUSTERFORGE_SSH_KEY") or None,
+                          env.get("CLUSTERFORGE_LIMIT") or None, playbooks=playbooks_dir)
     print(json.dumps(result.summary(), sort_keys=True))
     if not result.ok:
-        for failure in result.failures or [Failure("-", argv[0], f"ansible ended {result.status}")]:
-            print(f"clusterforge {argv[0]} failed: {failure}", file=sys.stderr)
+        print(f"clusterforge runner: phase {phase} failed on {len({f.host for f in result.failures})} host(s):",
+              file=sys.stderr)
+        for failure in result.failures:
+            print(f"  {failure}", file=sys.stderr)
         return 1
     return 0
 

@@ -204,6 +204,8 @@ def _create_host(bed: Testbed, lower: Path, index: int, name: str, public_key: s
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     (ssh_dir / "authorized_keys").write_text(public_key)
     host.run("chown", "-R", f"{bed.user}:{bed.user}", f"/home/{bed.user}/.ssh")
+    # sshd without PAM refuses keys for a locked ("!") account; "*" means no password, not locked.
+    host.run("usermod", "-p", "*", bed.user)
     (root / "etc/hostname").write_text(f"{name}\n")
     (root / "etc/hosts").write_text(f"127.0.0.1 localhost {socket.gethostname()}\n{address} {name}\n")
     host.sshd = subprocess.Popen(["ip", "netns", "exec", host.netns, "chroot", str(root), "/usr/sbin/sshd", "-D", "-e"],

@@ -9,6 +9,7 @@ and whatever they pull in that the base lacks), so the hosts never need the inte
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -65,6 +66,7 @@ def _build(build: Path, debs: Path, log: Path) -> None:
              debian_mirror(), stdout=out, stderr=subprocess.STDOUT)
         shutil.copy("/etc/resolv.conf", build / "etc/resolv.conf")
         # Fetch (not install) the packages prepare will install, with exactly the deps the base lacks.
+        _run("chroot", str(build), "apt-get", "clean", stdout=out, stderr=subprocess.STDOUT)
         _run("chroot", str(build), "apt-get", "update", stdout=out, stderr=subprocess.STDOUT)
         _run("chroot", str(build), "apt-get", "install", "--download-only", "-y", "--no-install-recommends",
              *REPO_PACKAGES, stdout=out, stderr=subprocess.STDOUT)
@@ -94,8 +96,8 @@ def ensure_rootfs(cache: Path = CACHE) -> Rootfs:
     debs = cache / f"debs-{SUITE}-{key}"
     cache.mkdir(parents=True, exist_ok=True)
     if not tarball.exists() or not debs.is_dir():
-        build = cache / "rootfs-build"
-        _build(build, debs, cache / "debootstrap.log")
+        build = cache / f"rootfs-build-{key}-{os.getpid()}"  # private: concurrent builders never share it
+        _build(build, debs, cache / f"debootstrap-{key}.log")
         _run("tar", "--numeric-owner", "-C", str(build), "-cf", f"{tarball}.part", ".")
         Path(f"{tarball}.part").rename(tarball)
         if lower.exists():

@@ -1,0 +1,67 @@
+"""What the provisioning phases get: inventory and variables for planned hosts (pure)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..config.model import StackConfig
+from ..hosts.spec import HostSpec
+from . import kubeadm_config as kc
+from .inventory import build_inventory
+from .variables import control_plane_endpoint, playbook_vars
+
+# The phases a stack runs, in order; upgrade, remove-node and reset are run on demand.
+PHASES = ("prepare", "control-plane", "join", "kubeconfig")
+
+
+def init_host(hosts: Sequence[HostSpec]) -> HostSpec:
+    """The control-plane node that runs `kubeadm init` (the first by name)."""
+    control_planes = sorted((h for h in hosts if h.role == "control-plane"), key=lambda h: h.name)
+    if not control_planes:
+        raise ValueError("a kubeadm cluster needs at least one control-plane host")
+    return control_planes[0]
+
+
+def endpoint(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[str, int]:
+    """host, port of the API server, taking the first control plane's address from the
+    resolved hosts (a cloud address is known only at apply, not in the planned specs)."""
+    k = cfg.kubernetes
+    if k.control_plane_endpoint is not None or k.ha.vip is not None:
+        return control_plane_endpoint(cfg)
+    return init_host(hosts).internal_address, 6443
+
+
+def kubeadm_vars(cfg: StackConfig, hosts: Sequence[HostSpec]) -> dict[str, Any]:
+    """The kubeadm part of the playbook variables: documents per host, init host, kube-vip."""
+    host, port = endpoint(cfg, hosts)
+    control_planes = sum(h.role == "control-plane" for h in hosts)
+    settings = kc.ClusterSettings.from_config(cfg, f"{host}:{port}", control_planes)
+    variables: dict[str, Any] = {
+        "kubeadm_init_host": init_host(hosts).name,
+        "kubeadm_documents": kc.node_documents(settings, hosts),
+        "kubeadm_upload_certs": settings.ha,
+        "kubeadm_api_labels": kc.api_labels(hosts),
+    }
+    ha = cfg.kubernetes.ha
+    if ha.mode == "kube-vip":
+        args = (str(ha.vip), ha.interface, ha.kube_vip_version, port)
+        variables["kube_vip_manifest"] = kc.kube_vip_manifest(*args)
+        variables["kube_vip_manifest_bootstrap"] = kc.kube_vip_manifest(
+            *args, kubeconfig="/etc/kubernetes/super-admin.conf")
+    return variables
+
+
+def phase_inputs(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inventory, variables) every phase runs with."""
+    host, port = endpoint(cfg, hosts)
+    variables = {**playbook_vars(cfg), **kubeadm_vars(cfg, hosts),
+                 "control_plane_endpoint": f"{host}:{port}",
+                 "cert_sans": sorted({*cfg.kubernetes.cert_sans, host})}
+    return build_inventory(hosts, {}), variables
+
+
+def digest(value: Any) -> str:
+    """A stable hash of JSON-shaped data (part of a phase's triggers)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""TEST DOUBLE for kubeadm (never a real kubeadm): records each call and the config it was
+given under /var/lib/fake-kube/, creates the files the real tool creates, and prints what the
+real tool prints for the calls clusterforge's playbooks make."""
+import json
+import os
+import sys
+from pathlib import Path
+
+STATE = Path("/var/lib/fake-kube")
+KUBE = Path("/etc/kubernetes")
+TOKEN = "abcdef.0123456789abcdef"
+CA_HASH = "sha256:" + "c0ffee" * 10 + "abcd"
+CERT_KEY = "f" * 32 + "e" * 32
+
+
+def record(args):
+    STATE.mkdir(parents=True, exist_ok=True)
+    entry = {"tool": "kubeadm", "args": args}
+    if "--config" in args:
+        entry["config"] = Path(args[args.index("--config") + 1]).read_text()
+    with open(STATE / "calls.jsonl", "a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+def kubeconfig(server, user):
+    return (f"apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: RkFLRQ==\n"
+            f"    server: {server}\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n"
+            f"    user: {user}\n  name: {user}@kubernetes\ncurrent-context: {user}@kubernetes\n"
+            f"users:\n- name: {user}\n  user:\n    client-certificate-data: RkFLRQ==\n"
+            f"    client-key-data: RkFLRQ==\n")
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def main(args):
+    record(args)
+    if args[:1] == ["init"] and "phase" not in args:
+        if (KUBE / "admin.conf").exists():
+            print("[preflight] Some fatal errors occurred:\n\t[ERROR FileAvailable--etc-kubernetes-manifests-"
+                  "kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists",
+                  file=sys.stderr)
+            return 1
+        server = "https://" + os.uname().nodename + ":6443"
+        for name, user in (("admin.conf", "kubernetes-admin"), ("super-admin.conf", "kubernetes-super-admin"),
+                           ("kubelet.conf", "system:node")):
+            write(KUBE / name, kubeconfig(server, user))
+        print("Your Kubernetes control-plane has initialized successfully!\n\n"
+              "To start using your cluster, you need to run the following as a regular user:\n\n"
+              "  mkdir -p $HOME/.kube\n  sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config\n")
+        return 0
+    if args[:3] == ["init", "phase", "upload-certs"]:
+        print('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n'
+              f"[upload-certs] Using certificate key:\n{CERT_KEY}")
+        return 0
+    if args[:2] == ["token", "create"]:
+        print(f"kubeadm join k8s.fake:6443 --token {TOKEN} --discovery-token-ca-cert-hash {CA_HASH} ")
+        return 0
+    if args[:1] == ["join"]:
+        if (KUBE / "kubelet.conf").exists():
+            print("[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists",
+                  file=sys.stderr)
+            return 1
+        write(KUBE / "kubelet.conf", kubeconfig("https://k8s.fake:6443", "system:node"))
+        print("This node has joined the cluster:\n* Certificate signing request was sent to apiserver "
+              "and a response was received.\n")
+        return 0
+    if args[:1] == ["reset"]:
+        for path in KUBE.glob("*.conf"):
+            path.unlink()
+        print("[reset] Deleted contents of the etcd data directory: /var/lib/etcd")
+        return 0
+    if args[:1] in (["upgrade"], ["version"]):
+        print("[upgrade] SUCCESS!" if args[0] == "upgrade" else "v1.36.2")
+        return 0
+    print(f"fake kubeadm: unexpected call {args}", file=sys.stderr)
+    return 2
+
+
+sys.exit(main(sys.argv[1:]))

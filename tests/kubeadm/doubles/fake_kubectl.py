@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""TEST DOUBLE for kubectl (never a real kubectl): records each call under /var/lib/fake-kube/
+and answers as the real tool would for the calls clusterforge's playbooks make. The server
+version and the etcd members come from files a test may write there."""
+import json
+import sys
+from pathlib import Path
+
+STATE = Path("/var/lib/fake-kube")
+
+
+def record(args):
+    STATE.mkdir(parents=True, exist_ok=True)
+    with open(STATE / "calls.jsonl", "a") as log:
+        log.write(json.dumps({"tool": "kubectl", "args": args}) + "\n")
+
+
+def main(argv):
+    record(argv)
+    args = list(argv)
+    if "--kubeconfig" in args:  # global flag: drop it and its value
+        i = args.index("--kubeconfig")
+        del args[i:i + 2]
+    version_file = STATE / "server-version"
+    server = version_file.read_text().strip() if version_file.exists() else "1.36.2"
+    if args[:1] == ["version"]:
+        print(json.dumps({"clientVersion": {"gitVersion": "v1.36.2"},
+                          "serverVersion": {"major": server.split(".")[0], "minor": server.split(".")[1],
+                                            "gitVersion": f"v{server}"}}))
+        return 0
+    if args[:2] == ["label", "node"]:
+        # like the API server: a label already set to the same value changes nothing
+        labels_file = STATE / f"labels-{args[2]}.json"
+        labels = json.loads(labels_file.read_text()) if labels_file.exists() else {}
+        wanted = dict(a.split("=", 1) for a in args[3:] if "=" in a and not a.startswith("-"))
+        unchanged = all(labels.get(k) == v for k, v in wanted.items())
+        labels_file.write_text(json.dumps({**labels, **wanted}))
+        print(f"node/{args[2]} {'not labeled' if unchanged else 'labeled'}")
+        return 0
+    if args[:1] == ["drain"]:
+        print(f"node/{args[1]} cordoned\nnode/{args[1]} drained")
+        return 0
+    if args[:1] == ["uncordon"]:
+        print(f"node/{args[1]} uncordoned")
+        return 0
+    if args[:2] == ["delete", "node"]:
+        print(f'node "{args[2]}" deleted')
+        return 0
+    if "etcdctl" in args:
+        etcd = args[args.index("etcdctl") + 1:]
+        etcd = [a for a in etcd if not a.startswith("--")]
+        members_file = STATE / "etcd-members.json"
+        members = json.loads(members_file.read_text()) if members_file.exists() else []
+        if etcd[:2] == ["member", "list"]:
+            print(json.dumps({"header": {"cluster_id": 1}, "members": members}))
+            return 0
+        if etcd[:2] == ["member", "remove"]:
+            print(f"Member {etcd[2]} removed from cluster 1")
+            return 0
+    if args[:2] == ["get", "pdb"]:
+        return 0
+    print(f"fake kubectl: unexpected call {argv}", file=sys.stderr)
+    return 2
+
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,87 @@
+"""The provisioning phases in the real program under Pulumi's mock runtime."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clusterforge.mockrun import SECRET_TEXT, run_stack
+from components.provisioning.plan import PHASES
+from components.provisioning.tree_hash import playbook_tree_hash
+
+COMMAND = "command:local:Command"
+
+
+@pytest.fixture(scope="module", params=["homelab", "onprem"])
+def recording(request):
+    return request.param, run_stack(request.param)
+
+
+def phases(recording):
+    stack, rec = recording
+    return {phase: rec.named(f"{stack}-{phase}") for phase in PHASES}
+
+
+def test_one_command_per_phase_in_order_each_waiting_for_the_previous(recording):
+    stack, rec = recording
+    commands = phases(recording)
+    assert sorted(r.name for r in rec.of_type(COMMAND) if r.name.startswith(stack)) == \
+        sorted(f"{stack}-{p}" for p in PHASES)
+    for before, after in zip(PHASES, PHASES[1:]):
+        assert commands[before].urn in commands[after].dependencies
+    prepare = commands["prepare"]
+    machines = [r.urn for r in rec.resources if r.custom and r.type.startswith("proxmoxve:index/vm")]
+    assert set(machines) <= set(prepare.dependencies)
+    assert len(machines) >= (6 if stack == "homelab" else 0)
+    assert all(c.parent.endswith(f"clusterforge:index:Cluster::{stack}") for c in commands.values())
+
+
+def test_commands_run_the_runner_with_inputs_from_the_environment(recording):
+    for phase, command in phases(recording).items():
+        create = command.inputs["create"]
+        assert f"-m components.provisioning.runner {phase}" in create
+        env = command.inputs["environment"]
+        inventory = json.loads(env["CLUSTERFORGE_INVENTORY"])
+        variables = json.loads(env["CLUSTERFORGE_VARS"])
+        assert inventory["all"]["children"]["k8s_cluster"]["children"]["control_plane"]["hosts"]
+        assert variables["kubeadm_init_host"] in variables["kubeadm_documents"]
+        assert command.inputs["logging"] == "stderr"
+
+
+def test_triggers_are_hashes_of_playbooks_inventory_and_variables(recording):
+    from components.provisioning.plan import digest
+    commands = phases(recording)
+    for command in commands.values():
+        env = command.inputs["environment"]
+        assert command.inputs["triggers"] == [
+            f"playbooks:{playbook_tree_hash()}",
+            f"inventory:{digest(json.loads(env['CLUSTERFORGE_INVENTORY']))}",
+            f"variables:{digest(json.loads(env['CLUSTERFORGE_VARS']))}"]
+
+
+def test_an_unchanged_stack_gives_identical_triggers_and_a_change_alters_them(recording):
+    stack, rec = recording
+    again = run_stack(stack)
+    assert [again.named(f"{stack}-{p}").inputs["triggers"] for p in PHASES] == \
+        [rec.named(f"{stack}-{p}").inputs["triggers"] for p in PHASES]
+    changed = run_stack(stack, {"kubernetes.podCidr": "10.200.0.0/16"})
+    before, after = rec.named(f"{stack}-join").inputs["triggers"], changed.named(f"{stack}-join").inputs["triggers"]
+    assert before[:2] == after[:2] and before[2] != after[2]
+
+
+def test_no_secret_in_plain_text_and_the_kubeconfig_is_secret(recording):
+    stack, rec = recording
+    for command in phases(recording).values():
+        env = command.inputs["environment"]
+        assert env.get("CLUSTERFORGE_SSH_KEY", SECRET_TEXT) == SECRET_TEXT
+        assert "PRIVATE KEY" not in json.dumps(command.inputs)
+        assert "CLUSTERFORGE_SSH_KEY" not in command.inputs["create"]
+    assert rec.outputs["kubeconfig"] == SECRET_TEXT
+
+
+def test_the_environment_names_are_the_ones_the_runner_reads(recording):
+    """The wiring and part A's runner CLI meet only through these names."""
+    from components.provisioning import runner
+    for command in phases(recording).values():
+        for name in command.inputs["environment"]:
+            assert name in runner.__doc__, name

@@ -1,0 +1,147 @@
+"""The kubeadm playbooks run for real over SSH on test hosts, against TEST DOUBLES of
+kubeadm and kubectl (tests/kubeadm/doubles/) that record their calls and configs and print
+what the real tools print. Hosts: cp-1 (init), cp-2 (extra control plane), wk-1 (worker)."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from ipaddress import IPv4Network
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.provisioning import kubeadm_config as kc
+from components.provisioning.inventory import build_inventory
+from components.provisioning.runner import run_playbook
+from tests.testbed import inventory as testbed
+
+DOUBLES = Path(__file__).parent / "doubles"
+ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker"}
+VIP = "10.250.0.10"
+
+
+@pytest.fixture(scope="module")
+def cluster(testbed_factory):
+    bed = testbed_factory(3, names=list(ROLES))
+    for host in bed.hosts:
+        for tool in ("kubeadm", "kubectl"):
+            target = host.root / "usr/bin" / tool
+            shutil.copy(DOUBLES / f"fake_{tool}.py", target)
+            target.chmod(0o755)
+    specs = testbed.testbed_host_specs(bed, ROLES)
+    specs = [replace(s, labels={"node-role.kubernetes.io/worker": "", "tier": "web"}) if s.name == "wk-1" else s
+             for s in specs]
+    settings = kc.ClusterSettings(version="1.36.2", endpoint=f"{VIP}:6443", pod_cidr=IPv4Network("10.244.0.0/16"),
+                                  service_cidr=IPv4Network("10.96.0.0/12"), cert_sans=(VIP, "k8s.test"), ha=True)
+    variables = {
+        **testbed.testbed_vars(bed),
+        "control_plane_endpoint": settings.endpoint,
+        "ha_mode": "kube-vip",
+        "kubeadm_init_host": "cp-1",
+        "kubeadm_documents": kc.node_documents(settings, specs),
+        "kubeadm_upload_certs": True,
+        "kubeadm_api_labels": kc.api_labels(specs),
+        "kube_vip_manifest": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1"),
+        "kube_vip_manifest_bootstrap": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1",
+                                                            kubeconfig="/etc/kubernetes/super-admin.conf"),
+    }
+    return bed, build_inventory(specs, {}), variables
+
+
+def run(cluster, phase, **extra):
+    bed, inventory, variables = cluster
+    return run_playbook(phase, inventory, {**variables, **extra}, ssh_key=bed.private_key, progress=None)
+
+
+def calls(bed, name, tool=None):
+    log = bed.host(name).root / "var/lib/fake-kube/calls.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return [e for e in entries if tool is None or e["tool"] == tool]
+
+
+def test_control_plane_writes_the_rendered_config_and_inits_once_with_upload_certs(cluster):
+    bed, _, variables = cluster
+    result = run(cluster, "control-plane")
+    assert result.ok, result.summary()["failures"]
+    on_host = list(yaml.safe_load_all((bed.host("cp-1").root / "etc/kubernetes/kubeadm-config.yaml").read_text()))
+    assert on_host == variables["kubeadm_documents"]["cp-1"]
+    inits = [c for c in calls(bed, "cp-1", "kubeadm") if c["args"][0] == "init"]
+    assert [c["args"] for c in inits] == [["init", "--config", "/etc/kubernetes/kubeadm-config.yaml", "--upload-certs"]]
+    pod = yaml.safe_load((bed.host("cp-1").root / "etc/kubernetes/manifests/kube-vip.yaml").read_text())
+    assert pod == variables["kube_vip_manifest"]  # switched back to admin.conf after init
+    assert calls(bed, "cp-2") == [] and calls(bed, "wk-1") == []
+
+
+def test_join_takes_fresh_credentials_and_joins_control_plane_and_worker(cluster):
+    bed, _, _ = cluster
+    result = run(cluster, "join")
+    assert result.ok, result.summary()["failures"]
+    first = [c["args"][:3] for c in calls(bed, "cp-1", "kubeadm")]
+    assert ["token", "create", "--ttl"] in first and ["init", "phase", "upload-certs"] in first
+    for name, control_plane in (("cp-2", True), ("wk-1", False)):
+        (join,) = [c for c in calls(bed, name, "kubeadm") if c["args"][0] == "join"]
+        config = yaml.safe_load(join["config"])
+        assert config["discovery"]["bootstrapToken"] == {
+            "token": "abcdef.0123456789abcdef", "apiServerEndpoint": f"{VIP}:6443",
+            "caCertHashes": ["sha256:" + "c0ffee" * 10 + "abcd"]}
+        assert ("certificateKey" in config.get("controlPlane", {})) is control_plane
+        assert config["nodeRegistration"]["name"] == name
+        assert not (bed.host(name).root / "etc/kubernetes/kubeadm-join.yaml").exists()  # the token is gone
+    labels = [c["args"] for c in calls(bed, "cp-1", "kubectl") if "label" in c["args"]]
+    assert labels == [["--kubeconfig", "/etc/kubernetes/admin.conf", "label", "node", "wk-1", "--overwrite",
+                       "node-role.kubernetes.io/worker="]]
+    # no_log: neither the token nor the certificate key reaches any runner event
+    events = json.dumps(result.events)
+    assert "0123456789abcdef" not in events and "f" * 32 + "e" * 32 not in events
+
+
+def test_second_runs_change_nothing_and_call_neither_init_nor_join(cluster):
+    bed, _, _ = cluster
+    before = {name: len(calls(bed, name)) for name in ROLES}
+    for phase in ("control-plane", "join"):
+        result = run(cluster, phase)
+        assert result.ok and result.changed == 0, result.summary()
+    new = [c for name in ROLES for c in calls(bed, name)[before[name]:]]
+    assert not [c for c in new if c["args"][0] in ("init", "join", "token")], new
+
+
+def test_kubeconfig_is_handed_over_with_the_server_rewritten(cluster, tmp_path, monkeypatch):
+    out = tmp_path / "kubeconfig"
+    monkeypatch.setenv("CLUSTERFORGE_KUBECONFIG_OUT", str(out))
+    result = run(cluster, "kubeconfig")
+    assert result.ok, result.summary()["failures"]
+    config = yaml.safe_load(out.read_text())
+    assert config["clusters"][0]["cluster"]["server"] == f"https://{VIP}:6443"
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_upgrade_refuses_to_skip_a_minor_version(cluster):
+    bed, _, _ = cluster
+    (bed.host("cp-1").root / "var/lib/fake-kube/server-version").write_text("1.34.3\n")
+    try:
+        result = run(cluster, "upgrade", kubernetes_version="1.36.2")
+    finally:
+        (bed.host("cp-1").root / "var/lib/fake-kube/server-version").unlink()
+    assert not result.ok
+    (failure,) = result.failures
+    assert failure.host == "cp-1"
+    assert "one minor version at a time" in failure.message and "1.35.x first" in failure.message
+    assert not [c for c in calls(bed, "cp-1", "kubeadm") if c["args"][0] == "upgrade"]
+
+
+def test_remove_node_drains_deletes_drops_the_etcd_member_and_resets(cluster):
+    bed, _, _ = cluster
+    members = [{"ID": 1234567, "name": "cp-1"}, {"ID": 7654321, "name": "cp-2"}]
+    (bed.host("cp-1").root / "var/lib/fake-kube/etcd-members.json").write_text(json.dumps(members))
+    result = run(cluster, "remove-node", remove_node="cp-2")
+    assert result.ok, result.summary()["failures"]
+    kubectl = [c["args"] for c in calls(bed, "cp-1", "kubectl")]
+    drain = next(i for i, a in enumerate(kubectl) if "drain" in a and "cp-2" in a)
+    delete = next(i for i, a in enumerate(kubectl) if a[2:5] == ["delete", "node", "cp-2"])
+    remove = next(i for i, a in enumerate(kubectl) if "remove" in a)
+    assert drain < delete < remove
+    assert kubectl[remove][-3:] == ["member", "remove", "%x" % 7654321]
+    assert [c["args"][:2] for c in calls(bed, "cp-2", "kubeadm")][-1] == ["reset", "--force"]
+    assert not (bed.host("cp-2").root / "etc/kubernetes/kubelet.conf").exists()
