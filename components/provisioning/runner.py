@@ -101,7 +101,6 @@ def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[st
     if not playbook_path.is_file():
         raise FileNotFoundError(f"no playbook {playbook_path}")
     result = RunResult(phase=phase, rc=-1, elapsed=0.0)
-    task_names: dict[str, str] = {}
     # Short path: ssh ControlPath sockets live under it and must stay under 108 characters.
     data_dir = Path(tempfile.mkdtemp(prefix="cf-run-"))
     try:
@@ -119,7 +118,7 @@ def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[st
 
         def on_event(event: dict[str, Any]) -> bool:
             result.events.append(event)
-            _record(event, result, task_names, progress)
+            _record(event, result, progress)
             return False  # we keep the events ourselves; runner need not write them to disk
 
         started = time.monotonic()
@@ -139,7 +138,7 @@ def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[st
     return result
 
 
-def _record(event: dict[str, Any], result: RunResult, task_names: dict[str, str], progress: TextIO | None) -> None:
+def _record(event: dict[str, Any], result: RunResult, progress: TextIO | None) -> None:
     kind = event.get("event", "")
     data = event.get("event_data", {})
     if kind == "playbook_on_stats":

@@ -183,3 +183,16 @@ def test_the_schema_rejects_unknown_and_misspelt_fields():
     assert schema_errors({**kc.kubelet_configuration(s), "cgroupDriver": "system"})
     assert schema_errors(kc.join_configuration(s, host, token="not-a-token", ca_cert_hash=CA_HASH))
     assert IPv4Address(kc.cluster_dns_ip(s.service_cidr)) == IPv4Address("10.96.0.10")
+
+
+def test_without_vip_or_endpoint_the_endpoint_is_the_resolved_first_control_plane():
+    from components.provisioning.plan import phase_inputs
+    cfg = config("cloud")
+    assert cfg.kubernetes.control_plane_endpoint is None and cfg.kubernetes.ha.vip is None
+    hosts = planned_hosts(cfg)
+    _, variables = phase_inputs(cfg, hosts)
+    first = init_host(hosts)
+    assert variables["control_plane_endpoint"] == f"{first.internal_address}:6443"
+    assert KNOWN_AFTER_APPLY not in json.dumps(variables)
+    cluster = variables["kubeadm_documents"][first.name][1]
+    assert cluster["controlPlaneEndpoint"] == variables["control_plane_endpoint"]

@@ -36,7 +36,7 @@ def test_events_become_progress_failures_and_counts():
                   _event("runner_on_unreachable", "h3", "Gathering Facts", msg="ssh: connect to host 10.0.0.3 port 22: No route to host"),
                   {"event": "playbook_on_stats", "event_data": {"ok": {"h1": 5, "h2": 3}, "changed": {"h1": 1},
                                                                 "failures": {"h2": 1}, "dark": {"h3": 1}}}):
-        _record(event, result, {}, out)
+        _record(event, result, out)
     assert out.getvalue().splitlines() == ["[changed] h1 | Install containerd", "[ok] h2 | Install containerd",
                                            "[failed] h2 | Hold the kube packages", "[unreachable] h3 | Gathering Facts"]
     assert [str(f) for f in result.failures] == [

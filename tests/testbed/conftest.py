@@ -1,0 +1,1 @@
+from tests.testbed.fixtures import testbed_factory  # noqa: F401
