@@ -56,8 +56,9 @@ def test_custom_resources_depend_on_their_release(homelab):
 def test_addons_wait_for_the_cluster(homelab):
     calico_ns = next(r for r in homelab.resources if r.type == "kubernetes:core/v1:Namespace"
                      and r.name == "tigera-operator")
-    machines = {r.urn for r in homelab.of_type("proxmoxve:index/vmLegacy:VmLegacy")}
-    assert machines & set(calico_ns.dependencies)
+    # The cluster is reachable once the kubeconfig phase (after prepare, init, join) ran.
+    [kubeconfig] = [r for r in homelab.of_type("command:local:Command") if r.name.endswith("kubeconfig")]
+    assert kubeconfig.urn in calico_ns.dependencies
 
 
 def test_releases_use_the_cluster_provider(homelab):

@@ -145,3 +145,35 @@ def test_remove_node_drains_deletes_drops_the_etcd_member_and_resets(cluster):
     assert kubectl[remove][-3:] == ["member", "remove", "%x" % 7654321]
     assert [c["args"][:2] for c in calls(bed, "cp-2", "kubeadm")][-1] == ["reset", "--force"]
     assert not (bed.host("cp-2").root / "etc/kubernetes/kubelet.conf").exists()
+
+
+def test_a_drain_that_times_out_names_the_blocking_pod_and_pdb(cluster, tmp_path):
+    """The upgrade's drain step (roles/kubeadm_upgrade/tasks/drain.yml) run on its own: a
+    throwaway playbook next to a link to the real roles, so no package upgrade is needed."""
+    bed, inventory, variables = cluster
+    (tmp_path / "roles").symlink_to(kc_roles())
+    shutil.copy(kc_roles().parent / "ansible.cfg", tmp_path / "ansible.cfg")
+    (tmp_path / "drain-only.yml").write_text(yaml.safe_dump([{
+        "name": "Drain workers as the upgrade does", "hosts": "workers", "become": True, "gather_facts": False,
+        "tasks": [{"name": "Drain", "ansible.builtin.include_role": {"name": "kubeadm_upgrade",
+                                                                     "tasks_from": "drain"}}]}]))
+    state = bed.host("cp-1").root / "var/lib/fake-kube/drain-blocked.json"
+    state.write_text(json.dumps({"pod": "shop/web-0", "pdb": "shop/web"}))
+    try:
+        result = run_playbook("drain-only", inventory, {**variables, "provisioning_drain_timeout_seconds": 7},
+                              ssh_key=bed.private_key, progress=None, playbooks=tmp_path)
+    finally:
+        state.unlink()
+    assert not result.ok
+    # the runner lists the rescued drain command too; the play's verdict is the rescue's message
+    (failure,) = [f for f in result.failures if f.task == "Name what blocks the drain"]
+    assert failure.host == "wk-1"
+    assert "drain of wk-1 did not finish within 7s" in failure.message
+    assert 'pods/"web-0" -n "shop"' in failure.message and "shop/web" in failure.message
+    drains = [c["args"] for c in calls(bed, "cp-1", "kubectl") if "drain" in c["args"]]
+    assert drains[-1][-4:] == ["wk-1", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=7s"]
+
+
+def kc_roles() -> Path:
+    from components.provisioning.tree_hash import PLAYBOOKS_DIR
+    return PLAYBOOKS_DIR / "roles"

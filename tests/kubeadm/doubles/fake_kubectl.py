@@ -37,6 +37,19 @@ def main(argv):
         labels_file.write_text(json.dumps({**labels, **wanted}))
         print(f"node/{args[2]} {'not labeled' if unchanged else 'labeled'}")
         return 0
+    blocked_file = STATE / "drain-blocked.json"  # {"pod": "ns/name", "pdb": "ns/name"}
+    blocked = json.loads(blocked_file.read_text()) if blocked_file.exists() else None
+    if args[:1] == ["drain"] and blocked:
+        # what the real kubectl prints when a PodDisruptionBudget holds an eviction until --timeout
+        namespace, pod = blocked["pod"].split("/")
+        timeout = next(a.split("=", 1)[1] for a in args if a.startswith("--timeout="))
+        print(f"node/{args[1]} cordoned\nevicting pod {namespace}/{pod}")
+        print(f'error when evicting pods/"{pod}" -n "{namespace}" (will retry after 5s): Cannot evict pod '
+              "as it would violate the pod's disruption budget.\n"
+              f'There are pending nodes to be drained:\n {args[1]}\n'
+              f'error when evicting pods/"{pod}" -n "{namespace}": global timeout reached: {timeout}',
+              file=sys.stderr)
+        return 1
     if args[:1] == ["drain"]:
         print(f"node/{args[1]} cordoned\nnode/{args[1]} drained")
         return 0
@@ -58,6 +71,8 @@ def main(argv):
             print(f"Member {etcd[2]} removed from cluster 1")
             return 0
     if args[:2] == ["get", "pdb"]:
+        if blocked:
+            print(f"{blocked['pdb']} ", end="")
         return 0
     print(f"fake kubectl: unexpected call {argv}", file=sys.stderr)
     return 2
