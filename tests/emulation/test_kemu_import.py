@@ -67,8 +67,7 @@ def test_addons_and_kind_config_are_carried_over():
 
 
 def test_imported_stack_validates_with_the_full_model():
-    if "charts" not in AddonsConfig.model_fields:
-        pytest.skip("the addons model (issue 5) does not declare addons.charts yet")
+    assert "charts" in AddonsConfig.model_fields
     doc, _ = kemu_import.convert(yaml.safe_load(KEMU_FILE.read_text()), "kemu")
     cfg = load_stack_config({k.split(":", 1)[1]: v for k, v in doc["config"].items()})
     assert cfg.emulation is not None and cfg.emulation.total_nodes == 9
