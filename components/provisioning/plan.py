@@ -12,8 +12,10 @@ from . import kubeadm_config as kc
 from .inventory import build_inventory
 from .variables import control_plane_endpoint, playbook_vars
 
-# The phases a stack runs, in order; upgrade, remove-node and reset are run on demand.
-PHASES = ("prepare", "control-plane", "join", "kubeconfig")
+# The phases a stack runs, in order. `upgrade` is a no-op while every node runs
+# kubernetes.version; after a version change it moves the running nodes (one minor, drained)
+# before new nodes join at the new version. remove-node and reset are run on demand.
+PHASES = ("prepare", "control-plane", "upgrade", "join", "kubeconfig")
 
 
 def init_host(hosts: Sequence[HostSpec]) -> HostSpec:

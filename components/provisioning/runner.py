@@ -16,6 +16,11 @@ CLI (inputs from the environment, so nothing secret is on a command line):
     CLUSTERFORGE_SSH_KEY         the private key text (optional; else the user's ssh config applies)
     CLUSTERFORGE_LIMIT           an Ansible host pattern to limit the run to (optional)
     CLUSTERFORGE_PLAYBOOKS_DIR   playbook tree (default: this repo's playbooks/)
+    CLUSTERFORGE_ANSIBLE_STRATEGY  `mitogen` (default) or `linear` (Ansible's own, to rule Mitogen out)
+
+Plays run under Mitogen's strategy (`mitogen_linear`): the same task order and semantics as
+Ansible's linear strategy, but one persistent interpreter per host instead of an SSH session
+and a Python start per task, which is most of a no-op run's cost.
 """
 from __future__ import annotations
 
@@ -63,6 +68,7 @@ class RunResult:
     hosts: dict[str, dict[str, int]] = field(default_factory=dict)   # host -> ok/changed/failed/unreachable/skipped
     failures: list[Failure] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)       # the raw runner events (for tests)
+    item_errors: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +83,21 @@ class RunResult:
                 "hosts": self.hosts, "failures": [str(f) for f in self.failures]}
 
 
+STRATEGIES = ("mitogen", "linear")
+
+
+def strategy_env(strategy: str) -> dict[str, str]:
+    """Ansible settings for `strategy` (see STRATEGIES)."""
+    if strategy == "linear":
+        return {"ANSIBLE_STRATEGY": "linear"}
+    if strategy != "mitogen":
+        raise ValueError(f"unknown Ansible strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    import ansible_mitogen  # pinned in requirements.txt
+
+    plugins = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
 def _error_text(res: Mapping[str, Any]) -> str:
     for key in ("msg", "stderr", "module_stderr", "stdout"):
         value = res.get(key)
@@ -87,11 +108,12 @@ def _error_text(res: Mapping[str, Any]) -> str:
 
 def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[str, Any] | None = None,
                  ssh_key: str | None = None, limit: str | None = None, progress: TextIO | None = sys.stderr,
-                 playbooks: Path = PLAYBOOKS_DIR) -> RunResult:
+                 playbooks: Path = PLAYBOOKS_DIR, strategy: str = "mitogen") -> RunResult:
     """Run `playbooks/<phase>.yml` against `inventory` (the dict build_inventory returns).
 
     `variables` become extra vars (written to a file in the private dir); `ssh_key` is the private
-    key text; `progress` gets one line per task result (None: silent). Never raises for a failed
+    key text; `progress` gets one line per task result (None: silent); `strategy` is one of
+    STRATEGIES. Never raises for a failed
     play: the result's `ok`, `failures` and per-host counts say what happened.
     """
     import ansible_runner  # imported here: only provisioning runs need it
@@ -109,7 +131,8 @@ def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[st
         (data_dir / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(dict(inventory), sort_keys=True))
         envvars = {"ANSIBLE_CONFIG": str(playbooks_dir / "ansible.cfg"),
                    "ANSIBLE_ROLES_PATH": str(playbooks_dir / "roles"),
-                   "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+                   "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                   **strategy_env(strategy)}
         if ssh_key:
             key = data_dir / "ssh_key"
             key.touch(mode=0o600)
@@ -157,8 +180,13 @@ def _record(event: dict[str, Any], result: RunResult, progress: TextIO | None) -
     if status == "ok" and res.get("changed"):
         status = "changed"
     if status in ("failed", "unreachable") and not data.get("ignore_errors"):
-        if kind != "runner_item_on_failed":  # the task's own failure event follows its items
-            result.failures.append(Failure(host, task, _error_text(res), status == "unreachable"))
+        if kind == "runner_item_on_failed":  # the task's own failure event follows its items
+            item = res.get("_ansible_item_label", res.get("item"))
+            result.item_errors.setdefault((host, task), []).append(f"{item}: {_error_text(res)}")
+        else:
+            # A loop task only says "One or more items failed": name the items instead.
+            message = "; ".join(result.item_errors.pop((host, task), [])) or _error_text(res)
+            result.failures.append(Failure(host, task, message, status == "unreachable"))
     if progress is not None:
         progress.write(f"[{status}] {host} | {task}\n")
         progress.flush()
@@ -180,6 +208,11 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         return 2
     playbooks_dir = Path(env.get("CLUSTERFORGE_PLAYBOOKS_DIR") or PLAYBOOKS_DIR)
     phase = argv[0]
+    strategy = env.get("CLUSTERFORGE_ANSIBLE_STRATEGY") or "mitogen"
+    if strategy not in STRATEGIES:
+        print(f"clusterforge runner: CLUSTERFORGE_ANSIBLE_STRATEGY={strategy!r} is not one of "
+              f"{', '.join(STRATEGIES)}", file=sys.stderr)
+        return 2
     if not (playbooks_dir / f"{phase}.yml").is_file():
         known = sorted(p.stem for p in playbooks_dir.glob("*.yml"))
         print(f"clusterforge runner: no phase {phase!r}; known phases: {', '.join(known)}", file=sys.stderr)
@@ -191,7 +224,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         print(f"clusterforge runner: bad input: {exc}", file=sys.stderr)
         return 2
     result = run_playbook(phase, inventory, variables, env.get("CLUSTERFORGE_SSH_KEY") or None,
-                          env.get("CLUSTERFORGE_LIMIT") or None, playbooks=playbooks_dir)
+                          env.get("CLUSTERFORGE_LIMIT") or None, playbooks=playbooks_dir, strategy=strategy)
     print(json.dumps(result.summary(), sort_keys=True))
     if not result.ok:
         print(f"clusterforge runner: phase {phase} failed on {len({f.host for f in result.failures})} host(s):",

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
-from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 import yaml
 
-from components.provisioning import kubeadm_config as kc
-from components.provisioning.inventory import build_inventory
 from components.provisioning.runner import run_playbook
-from tests.testbed import inventory as testbed
+from tests.kubeadm.cluster import VIP, cluster_inputs
 
 DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker"}
-VIP = "10.250.0.10"
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +25,9 @@ def cluster(testbed_factory):
             target = host.root / "usr/bin" / tool
             shutil.copy(DOUBLES / f"fake_{tool}.py", target)
             target.chmod(0o755)
-    specs = testbed.testbed_host_specs(bed, ROLES)
-    specs = [replace(s, labels={"node-role.kubernetes.io/worker": "", "tier": "web"}) if s.name == "wk-1" else s
-             for s in specs]
-    settings = kc.ClusterSettings(version="1.36.2", endpoint=f"{VIP}:6443", pod_cidr=IPv4Network("10.244.0.0/16"),
-                                  service_cidr=IPv4Network("10.96.0.0/12"), cert_sans=(VIP, "k8s.test"), ha=True)
-    variables = {
-        **testbed.testbed_vars(bed),
-        "control_plane_endpoint": settings.endpoint,
-        "ha_mode": "kube-vip",
-        "kubeadm_init_host": "cp-1",
-        "kubeadm_documents": kc.node_documents(settings, specs),
-        "kubeadm_upload_certs": True,
-        "kubeadm_api_labels": kc.api_labels(specs),
-        "kube_vip_manifest": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1"),
-        "kube_vip_manifest_bootstrap": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1",
-                                                            kubeconfig="/etc/kubernetes/super-admin.conf"),
-    }
-    return bed, build_inventory(specs, {}), variables
+    inventory, variables = cluster_inputs(bed, ROLES, "1.36.2",
+                                          labels={"wk-1": {"node-role.kubernetes.io/worker": "", "tier": "web"}})
+    return bed, inventory, variables
 
 
 def run(cluster, phase, **extra):

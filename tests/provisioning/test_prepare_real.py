@@ -103,7 +103,8 @@ def test_unreachable_host_is_named_and_the_next_run_converges(testbed3, inventor
 
     recovered = run_playbook("prepare", inventory, ssh_key=testbed3.private_key, progress=None)
     assert recovered.ok, [str(f) for f in recovered.failures]
-    assert _changed_tasks(recovered) == [("host3", "Set sysctls for bridged traffic and forwarding")]
+    assert _changed_tasks(recovered) == [
+        ("host3", "Persist kernel modules and sysctls for bridged traffic and forwarding")]
     assert (host3.root / "etc/sysctl.d/99-clusterforge.conf").is_file()
 
 

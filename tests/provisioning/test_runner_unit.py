@@ -4,6 +4,9 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from pathlib import Path
+
+import pytest
 
 from components.provisioning import runner
 from components.provisioning.runner import RunResult, _record, main, playbook_tree_hash
@@ -47,12 +50,34 @@ def test_events_become_progress_failures_and_counts():
     assert json.loads(json.dumps(result.summary()))["hosts"]["h1"]["ok"] == 5
 
 
+def test_a_failed_loop_names_its_failing_items():
+    result = RunResult(phase="prepare", rc=2, elapsed=1.0)
+    task = "Persist kernel modules and sysctls"
+    for event in (_event("runner_item_on_failed", "h1", task, _ansible_item_label="/etc/sysctl.d/99-cf.conf",
+                         msg="Destination directory /etc/sysctl.d does not exist"),
+                  _event("runner_on_failed", "h1", task, msg="One or more items failed")):
+        _record(event, result, None)
+    assert [str(f) for f in result.failures] == [
+        f"h1: failed at task '{task}': /etc/sysctl.d/99-cf.conf: Destination directory /etc/sysctl.d does not exist"]
+
+
+def test_strategy_is_mitogen_unless_told_otherwise():
+    mitogen = runner.strategy_env("mitogen")
+    assert mitogen["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(mitogen["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    assert runner.strategy_env("linear") == {"ANSIBLE_STRATEGY": "linear"}
+    with pytest.raises(ValueError, match="use one of mitogen, linear"):
+        runner.strategy_env("free")
+
+
 def test_cli_rejects_unknown_phase_and_missing_inventory(capsys):
     assert main(["no-such-phase"], env={}) == 2
     assert "no phase 'no-such-phase'" in capsys.readouterr().err
     assert main(["prepare"], env={}) == 2
     assert "CLUSTERFORGE_INVENTORY" in capsys.readouterr().err
     assert main([], env={}) == 2
+    assert main(["prepare"], env={"CLUSTERFORGE_ANSIBLE_STRATEGY": "fast"}) == 2
+    assert "CLUSTERFORGE_ANSIBLE_STRATEGY='fast'" in capsys.readouterr().err
 
 
 def test_default_tree_is_the_repo_playbooks(project_root):

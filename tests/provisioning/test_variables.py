@@ -7,7 +7,7 @@ from clusterforge.stackfile import read_stack
 from components.config.loader import load_stack_config
 from components.provisioning.variables import playbook_vars
 
-# What playbooks/roles/{package_sources,swap,kernel,timesync,containerd,kube_packages} read from the inventory.
+# What playbooks/roles/{package_sources,swap,node_packages,kernel,timesync,containerd} read from the inventory.
 ROLE_INPUTS = {"kubernetes_version", "kubernetes_minor", "provisioning_air_gapped", "provisioning_containerd_source",
                "provisioning_registry_mirrors", "provisioning_time_servers"}
 

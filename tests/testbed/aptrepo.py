@@ -28,8 +28,10 @@ def _is_executable(path: str) -> bool:
 
 
 def build_deb(out_dir: Path, name: str, version: str, files: Mapping[str, str | bytes],
-              depends: Iterable[str] = (), description: str = "clusterforge test double") -> Path:
-    """Build `name_version_all.deb` holding `files` (path -> content; files under */bin/ are 0755)."""
+              depends: Iterable[str] = (), description: str = "clusterforge test double",
+              scripts: Mapping[str, str] | None = None) -> Path:
+    """Build `name_version_all.deb` holding `files` (path -> content; files under */bin/ are 0755)
+    and maintainer `scripts` (e.g. {"postinst": "#!/bin/sh\n..."})."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "DEBIAN").mkdir()
@@ -38,6 +40,9 @@ def build_deb(out_dir: Path, name: str, version: str, files: Mapping[str, str | 
         if depends:
             control.insert(3, f"Depends: {', '.join(depends)}")
         (root / "DEBIAN/control").write_text("\n".join(control) + "\n")
+        for script, text in (scripts or {}).items():
+            (root / "DEBIAN" / script).write_text(text)
+            (root / "DEBIAN" / script).chmod(0o755)
         for path, content in files.items():
             target = root / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,12 +79,14 @@ class AptRepo:
         return build_deb(self.root, name, version, files, **kw)
 
     def add_kube_packages(self, kubernetes_version: str,
-                          files: Mapping[str, Mapping[str, str | bytes]] | None = None) -> str:
-        """kubelet/kubeadm/kubectl at `<kubernetes_version>-1.1`; `files[name]` replaces a package's contents."""
+                          files: Mapping[str, Mapping[str, str | bytes]] | None = None,
+                          scripts: Mapping[str, Mapping[str, str]] | None = None) -> str:
+        """kubelet/kubeadm/kubectl at `<kubernetes_version>-1.1`; `files[name]` replaces a package's
+        contents, `scripts[name]` gives it maintainer scripts."""
         deb_version = f"{kubernetes_version}-{K8S_DEB_REVISION}"
         for name in KUBE_PACKAGES:
             contents = (files or {}).get(name) or default_kube_files(name, kubernetes_version)
-            self.add_package(name, deb_version, contents)
+            self.add_package(name, deb_version, contents, scripts=(scripts or {}).get(name))
         return deb_version
 
     def index(self) -> None:

@@ -139,10 +139,12 @@ def _wait_for_ssh(address: str, deadline: float) -> None:
 
 
 def create_testbed(count: int, names: list[str] | None = None, kubernetes_version: str = "1.36.2",
-                   kube_files: Mapping[str, Mapping[str, str | bytes]] | None = None) -> Testbed:
+                   kube_files: Mapping[str, Mapping[str, str | bytes]] | None = None,
+                   kube_scripts: Mapping[str, Mapping[str, str]] | None = None) -> Testbed:
     """Build `count` hosts (named host1.. or `names`) and start the local apt repository.
 
-    `kube_files` replaces the contents of the fake kube packages: {"kubeadm": {"/usr/bin/kubeadm": script}}.
+    `kube_files` replaces the contents of the fake kube packages: {"kubeadm": {"/usr/bin/kubeadm": script}};
+    `kube_scripts` gives them maintainer scripts: {"kubelet": {"postinst": script}}.
     """
     if os.geteuid() != 0:
         raise PermissionError("the testbed needs root (network namespaces, overlay mounts, chroot)")
@@ -164,7 +166,7 @@ def create_testbed(count: int, names: list[str] | None = None, kubernetes_versio
         _run("ip", "addr", "add", f"{gateway}/24", "dev", bridge)
         _run("ip", "link", "set", bridge, "up")
         repo.add_debs(sorted(rootfs.debs.glob("*.deb")))
-        repo.add_kube_packages(kubernetes_version, kube_files)
+        repo.add_kube_packages(kubernetes_version, kube_files, kube_scripts)
         repo.start()
         public_key = Path(f"{key_path}.pub").read_text()
         for i, name in enumerate(names):

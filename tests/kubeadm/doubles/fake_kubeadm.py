@@ -4,7 +4,9 @@ given under /var/lib/fake-kube/, creates the files the real tool creates, and pr
 real tool prints for the calls clusterforge's playbooks make."""
 import json
 import os
+import re
 import sys
+import time
 from pathlib import Path
 
 STATE = Path("/var/lib/fake-kube")
@@ -16,7 +18,7 @@ CERT_KEY = "f" * 32 + "e" * 32
 
 def record(args):
     STATE.mkdir(parents=True, exist_ok=True)
-    entry = {"tool": "kubeadm", "args": args}
+    entry = {"tool": "kubeadm", "args": args, "t": time.time()}
     if "--config" in args:
         entry["config"] = Path(args[args.index("--config") + 1]).read_text()
     with open(STATE / "calls.jsonl", "a") as log:
@@ -46,6 +48,10 @@ def main(args):
                   file=sys.stderr)
             return 1
         server = "https://" + os.uname().nodename + ":6443"
+        # the cluster now runs the configured version: what `kubectl version` reports from here on
+        wanted = re.search(r"kubernetesVersion:\s*v?(\S+)", Path(args[args.index("--config") + 1]).read_text())
+        if wanted:
+            (STATE / "server-version").write_text(wanted.group(1) + "\n")
         for name, user in (("admin.conf", "kubernetes-admin"), ("super-admin.conf", "kubernetes-super-admin"),
                            ("kubelet.conf", "system:node")):
             write(KUBE / name, kubeconfig(server, user))
@@ -74,8 +80,13 @@ def main(args):
             path.unlink()
         print("[reset] Deleted contents of the etcd data directory: /var/lib/etcd")
         return 0
-    if args[:1] in (["upgrade"], ["version"]):
-        print("[upgrade] SUCCESS!" if args[0] == "upgrade" else "v1.36.2")
+    if args[:2] == ["upgrade", "apply"]:
+        # the control plane now runs the target: what `kubectl version` reports from here on
+        (STATE / "server-version").write_text(args[-1].lstrip("v") + "\n")
+        print(f'[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "{args[-1]}".')
+        return 0
+    if args[:2] == ["upgrade", "node"]:
+        print("[upgrade] The configuration for this node was successfully upgraded!")
         return 0
     print(f"fake kubeadm: unexpected call {args}", file=sys.stderr)
     return 2

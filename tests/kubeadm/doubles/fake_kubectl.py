@@ -4,6 +4,7 @@ and answers as the real tool would for the calls clusterforge's playbooks make. 
 version and the etcd members come from files a test may write there."""
 import json
 import sys
+import time
 from pathlib import Path
 
 STATE = Path("/var/lib/fake-kube")
@@ -12,7 +13,7 @@ STATE = Path("/var/lib/fake-kube")
 def record(args):
     STATE.mkdir(parents=True, exist_ok=True)
     with open(STATE / "calls.jsonl", "a") as log:
-        log.write(json.dumps({"tool": "kubectl", "args": args}) + "\n")
+        log.write(json.dumps({"tool": "kubectl", "args": args, "t": time.time()}) + "\n")
 
 
 def main(argv):

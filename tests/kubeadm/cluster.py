@@ -1,0 +1,37 @@
+"""A kubeadm cluster description for test hosts: inventory and the variables every phase
+gets, built by the project's own renderer and inventory code (as the Pulumi graph does)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from ipaddress import IPv4Network
+from typing import Any
+
+from components.provisioning import kubeadm_config as kc
+from components.provisioning.inventory import build_inventory
+from tests.testbed import inventory as testbed
+from tests.testbed.hosts import Testbed
+
+VIP = "10.250.0.10"
+
+
+def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
+                   labels: Mapping[str, Mapping[str, str]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inventory, variables) for an HA cluster with kube-vip on `bed`, named and roled by `roles`."""
+    specs = [replace(s, labels=dict((labels or {}).get(s.name, {})))
+             for s in testbed.testbed_host_specs(bed, roles)]
+    settings = kc.ClusterSettings(version=version, endpoint=f"{VIP}:6443", pod_cidr=IPv4Network("10.244.0.0/16"),
+                                  service_cidr=IPv4Network("10.96.0.0/12"), cert_sans=(VIP, "k8s.test"), ha=True)
+    variables = {
+        **testbed.testbed_vars(bed, kubernetes_version=version),
+        "control_plane_endpoint": settings.endpoint,
+        "ha_mode": "kube-vip",
+        "kubeadm_init_host": sorted(n for n, r in roles.items() if r == "control-plane")[0],
+        "kubeadm_documents": kc.node_documents(settings, specs),
+        "kubeadm_upload_certs": True,
+        "kubeadm_api_labels": kc.api_labels(specs),
+        "kube_vip_manifest": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1"),
+        "kube_vip_manifest_bootstrap": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1",
+                                                            kubeconfig="/etc/kubernetes/super-admin.conf"),
+    }
+    return build_inventory(specs, {}), variables

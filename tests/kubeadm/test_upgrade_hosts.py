@@ -1,0 +1,115 @@
+"""The upgrade phase end to end on four test hosts: real apt moves between two versions of the
+kube packages served by the test mirror, and TEST DOUBLES of kubeadm, kubectl and kubelet
+(tests/kubeadm/doubles/) inside those packages record every call with a timestamp; each
+package's postinst records when dpkg configured it. Hosts: cp-1 (init), cp-2, wk-1, wk-2."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.provisioning.runner import run_playbook
+from tests.kubeadm.cluster import cluster_inputs
+
+DOUBLES = Path(__file__).parent / "doubles"
+ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker", "wk-2": "worker"}
+OLD, NEW = "1.35.4", "1.36.2"
+FILES = {tool: {f"/usr/bin/{tool}": (DOUBLES / f"fake_{tool}.py").read_text()}
+         for tool in ("kubeadm", "kubectl", "kubelet")}
+
+
+def postinst_recorders(version: str) -> dict[str, dict[str, str]]:
+    """A postinst per kube package that logs `dpkg configure <package> <version>` with the time."""
+    def script(package: str) -> str:
+        return ("#!/bin/sh\nset -e\nmkdir -p /var/lib/fake-kube\n"
+                f'printf \'{{"tool": "dpkg", "args": ["configure", "{package}", "{version}"], "t": %s}}\\n\' '
+                '"$(date +%s.%N)" >> /var/lib/fake-kube/calls.jsonl\n')
+    return {package: {"postinst": script(package)} for package in FILES}
+
+
+@pytest.fixture(scope="module")
+def cluster(testbed_factory):
+    bed = testbed_factory(len(ROLES), names=list(ROLES), kubernetes_version=OLD, kube_files=FILES,
+                          kube_scripts=postinst_recorders(OLD))
+    bed.repo.add_kube_packages(NEW, FILES, postinst_recorders(NEW))
+    bed.repo.index()
+    inventory, variables = cluster_inputs(bed, ROLES, OLD)
+    for phase in ("prepare", "control-plane", "join"):
+        result = run_playbook(phase, inventory, variables, ssh_key=bed.private_key, progress=None)
+        assert result.ok, (phase, result.summary()["failures"])
+    return bed, inventory, variables
+
+
+def run(cluster, phase, version, **extra):
+    bed, inventory, variables = cluster
+    target = {"kubernetes_version": version, "kubernetes_minor": version.rsplit(".", 1)[0]}
+    return run_playbook(phase, inventory, {**variables, **target, **extra}, ssh_key=bed.private_key, progress=None)
+
+
+def events(bed) -> list[dict]:
+    """Every recorded call on every host, with the host, in time order (one clock: one machine)."""
+    out = []
+    for name in ROLES:
+        log = bed.host(name).root / "var/lib/fake-kube/calls.jsonl"
+        out += [{**json.loads(line), "host": name} for line in log.read_text().splitlines()]
+    return sorted(out, key=lambda e: e["t"])
+
+
+def installed(bed, name: str) -> dict[str, str]:
+    out = bed.host(name).run("dpkg-query", "-W", "-f=${Package} ${Version}\\n", *FILES).stdout
+    return dict(line.split() for line in out.splitlines())
+
+
+def held(bed, name: str) -> set[str]:
+    return set(bed.host(name).run("apt-mark", "showhold").stdout.split())
+
+
+def test_prepare_leaves_the_kube_packages_of_running_nodes_to_the_upgrade(cluster):
+    bed, _, _ = cluster
+    result = run(cluster, "prepare", NEW)
+    assert result.ok, result.summary()["failures"]
+    assert result.changed == 0, result.summary()
+    for name in ROLES:
+        assert set(installed(bed, name).values()) == {f"{OLD}-1.1"}
+
+
+def test_upgrade_moves_one_node_at_a_time_in_the_documented_order(cluster):
+    bed, _, _ = cluster
+    started = len(events(bed))
+    result = run(cluster, "upgrade", NEW, provisioning_upgrade_batch_size=2)
+    assert result.ok, result.summary()["failures"]
+    log = events(bed)[started:]
+
+    def when(host, tool, *args):
+        """Time of the first matching call (kubectl runs on cp-1, naming the node in its args)."""
+        return next(e["t"] for e in log if e["tool"] == tool and e["host"] == host
+                    and all(a in e["args"] for a in args))
+
+    upgrade = {"cp-1": ("upgrade", "apply", f"v{NEW}")}
+    for name in ROLES:
+        kubeadm_step = upgrade.get(name, ("upgrade", "node"))
+        steps = [when(name, "dpkg", "kubeadm", NEW), when(name, "kubeadm", *kubeadm_step),
+                 when("cp-1", "kubectl", "drain", name), when(name, "dpkg", "kubelet", NEW),
+                 when("cp-1", "kubectl", "uncordon", name)]
+        assert steps == sorted(steps), f"{name}: kubeadm, upgrade, drain, kubelet, uncordon out of order"
+        assert installed(bed, name) == {tool: f"{NEW}-1.1" for tool in FILES}
+        assert held(bed, name) == set(FILES)
+    # control planes one at a time, before any worker; both workers in one batch of two
+    assert when("cp-1", "kubectl", "uncordon", "cp-1") < when("cp-2", "dpkg", "kubeadm", NEW)
+    workers_start = min(when(w, "dpkg", "kubeadm", NEW) for w in ("wk-1", "wk-2"))
+    assert when("cp-1", "kubectl", "uncordon", "cp-2") < workers_start
+    assert max(when("cp-1", "kubectl", "drain", w) for w in ("wk-1", "wk-2")) < \
+        min(when("cp-1", "kubectl", "uncordon", w) for w in ("wk-1", "wk-2"))
+    # only the first control plane runs `upgrade apply`
+    assert [e["host"] for e in log if e["tool"] == "kubeadm" and e["args"][:2] == ["upgrade", "apply"]] == ["cp-1"]
+
+
+def test_a_second_upgrade_run_changes_nothing(cluster):
+    bed, _, _ = cluster
+    started = len(events(bed))
+    result = run(cluster, "upgrade", NEW, provisioning_upgrade_batch_size=2)
+    assert result.ok, result.summary()["failures"]
+    assert result.changed == 0, result.summary()
+    assert [e for e in events(bed)[started:] if e["tool"] in ("kubeadm", "dpkg")
+            or "drain" in e["args"]] == []
