@@ -5,6 +5,7 @@ machine running Pulumi; commands never run during preview. Inventory, variables 
 SSH key travel in the environment (the key as a secret), never on the command line.
 Triggers are the hashes of the playbook tree, the inventory and the variables, so an
 unchanged stack previews as no change and a changed role replaces (re-runs) its phase.
+One more command runs the reset phase when the stack is destroyed.
 """
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ _KUBECONFIG_COMMAND = (
     'set -eu; out="$(mktemp)"; trap \'rm -f "$out"\' EXIT; '
     'CLUSTERFORGE_KUBECONFIG_OUT="$out" "{python}" -m components.provisioning.runner kubeconfig >&2; '
     'cat "$out"'
+)
+
+
+_RESET_ON_DESTROY = (
+    'set -eu; if [ -n "${{CLUSTERFORGE_SKIP_RESET:-}}" ]; then '
+    'echo "clusterforge: CLUSTERFORGE_SKIP_RESET is set, nodes are not reset" >&2; exit 0; fi; '
+    '"{python}" -m components.provisioning.runner reset >&2'
 )
 
 
@@ -71,7 +79,21 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
                 inventory.apply(lambda i: f"inventory:{digest(i)}"),
                 variables.apply(lambda v: f"variables:{digest(v)}")]
 
-    previous: list[pulumi.Resource] = list(hosts.resources)
+    # `pulumi destroy` resets the nodes (kubeadm reset) before their machines go. This command
+    # does nothing on create or update and runs the reset phase on delete. It has no triggers,
+    # so it is never replaced (a replacement would reset a live cluster); every phase depends
+    # on it, so a destroy deletes it after them and before the machines.
+    # CLUSTERFORGE_SKIP_RESET=1 pulumi destroy skips the reset (nodes already gone or reused).
+    reset = command.local.Command(
+        f"{cfg.cluster.name}-reset-on-destroy",
+        delete=_RESET_ON_DESTROY.format(python=_python()),
+        dir=str(PROJECT_ROOT),
+        environment=environment,
+        interpreter=["/bin/bash", "-c"],
+        logging=command.local.Logging.STDERR,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources)),
+    )
+    previous: list[pulumi.Resource] = [reset, *hosts.resources]
     commands: dict[str, command.local.Command] = {}
     for phase in PHASES:
         kubeconfig_phase = phase == "kubeconfig"

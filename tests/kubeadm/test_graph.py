@@ -26,7 +26,7 @@ def test_one_command_per_phase_in_order_each_waiting_for_the_previous(recording)
     stack, rec = recording
     commands = phases(recording)
     assert sorted(r.name for r in rec.of_type(COMMAND) if r.name.startswith(stack)) == \
-        sorted(f"{stack}-{p}" for p in PHASES)
+        sorted([f"{stack}-{p}" for p in PHASES] + [f"{stack}-reset-on-destroy"])
     for before, after in zip(PHASES, PHASES[1:]):
         assert commands[before].urn in commands[after].dependencies
     prepare = commands["prepare"]
@@ -69,13 +69,27 @@ def test_an_unchanged_stack_gives_identical_triggers_and_a_change_alters_them(re
     assert before[:2] == after[:2] and before[2] != after[2]
 
 
+def test_destroy_resets_the_nodes_through_a_command_that_is_never_replaced(recording):
+    stack, rec = recording
+    reset = rec.named(f"{stack}-reset-on-destroy")
+    assert "create" not in reset.inputs and "update" not in reset.inputs   # nothing runs on up
+    assert "-m components.provisioning.runner reset" in reset.inputs["delete"]
+    assert "CLUSTERFORGE_SKIP_RESET" in reset.inputs["delete"]
+    assert "triggers" not in reset.inputs    # never replaced, so never a reset of a live cluster
+    assert reset.inputs["environment"] == phases(recording)["prepare"].inputs["environment"]
+    # destroy deletes dependents first: every phase, then this reset, then the machines
+    assert reset.urn in phases(recording)["prepare"].dependencies
+    machines = [r.urn for r in rec.resources if r.custom and r.type.startswith("proxmoxve:index/vm")]
+    assert set(machines) <= set(reset.dependencies)
+
+
 def test_no_secret_in_plain_text_and_the_kubeconfig_is_secret(recording):
     stack, rec = recording
-    for command in phases(recording).values():
+    for command in [*phases(recording).values(), rec.named(f"{stack}-reset-on-destroy")]:
         env = command.inputs["environment"]
         assert env.get("CLUSTERFORGE_SSH_KEY", SECRET_TEXT) == SECRET_TEXT
         assert "PRIVATE KEY" not in json.dumps(command.inputs)
-        assert "CLUSTERFORGE_SSH_KEY" not in command.inputs["create"]
+        assert "CLUSTERFORGE_SSH_KEY" not in command.inputs.get("create", "") + command.inputs.get("delete", "")
     assert rec.outputs["kubeconfig"] == SECRET_TEXT
 
 

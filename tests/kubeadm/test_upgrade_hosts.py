@@ -1,10 +1,13 @@
 """The upgrade phase end to end on four test hosts: real apt moves between two versions of the
 kube packages served by the test mirror, and TEST DOUBLES of kubeadm, kubectl and kubelet
 (tests/kubeadm/doubles/) inside those packages record every call with a timestamp; each
-package's postinst records when dpkg configured it. Hosts: cp-1 (init), cp-2, wk-1, wk-2."""
+package's postinst records when dpkg configured it. Hosts: cp-1 (init), cp-2, wk-1, wk-2.
+Last, the program's reset-on-destroy command resets them all."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,26 @@ def test_a_second_upgrade_run_changes_nothing(cluster):
     assert result.changed == 0, result.summary()
     assert [e for e in events(bed)[started:] if e["tool"] in ("kubeadm", "dpkg")
             or "drain" in e["args"]] == []
+
+
+def test_destroy_runs_the_declared_reset_on_every_node(cluster):
+    """The delete command the program declares (`<cluster>-reset-on-destroy`), run as Pulumi's
+    command provider would on destroy: from the project directory, inputs in the environment."""
+    from clusterforge.mockrun import run_stack
+    from components.provisioning import PROJECT_ROOT
+
+    bed, inventory, variables = cluster
+    delete = run_stack("onprem").named("onprem-reset-on-destroy").inputs["delete"]
+    env = {**os.environ, "CLUSTERFORGE_INVENTORY": json.dumps(inventory), "CLUSTERFORGE_VARS": json.dumps(variables),
+           "CLUSTERFORGE_SSH_KEY": bed.private_key}
+
+    def resets():
+        return [e["host"] for e in events(bed) if e["tool"] == "kubeadm" and e["args"][0] == "reset"]
+
+    skipped = subprocess.run(["/bin/bash", "-c", delete], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                             env={**env, "CLUSTERFORGE_SKIP_RESET": "1"})
+    assert skipped.returncode == 0 and "not reset" in skipped.stderr and resets() == []
+    done = subprocess.run(["/bin/bash", "-c", delete], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(resets()) == sorted(ROLES)
+    assert not any((bed.host(name).root / "etc/kubernetes/kubelet.conf").exists() for name in ROLES)
