@@ -14,7 +14,8 @@ from .variables import control_plane_endpoint, playbook_vars
 
 # The phases a stack runs, in order. `upgrade` is a no-op while every node runs
 # kubernetes.version; after a version change it moves the running nodes (one minor, drained)
-# before new nodes join at the new version. remove-node and reset are run on demand.
+# before new nodes join at the new version. remove-node runs on demand; reset runs on
+# destroy (a separate command, see build_provisioning).
 PHASES = ("prepare", "control-plane", "upgrade", "join", "kubeconfig")
 
 

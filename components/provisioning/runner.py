@@ -113,8 +113,8 @@ def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[st
 
     `variables` become extra vars (written to a file in the private dir); `ssh_key` is the private
     key text; `progress` gets one line per task result (None: silent); `strategy` is one of
-    STRATEGIES. Never raises for a failed
-    play: the result's `ok`, `failures` and per-host counts say what happened.
+    STRATEGIES. Never raises for a failed play: the result's `ok`, `failures` and per-host
+    counts say what happened.
     """
     import ansible_runner  # imported here: only provisioning runs need it
 
@@ -209,9 +209,10 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     playbooks_dir = Path(env.get("CLUSTERFORGE_PLAYBOOKS_DIR") or PLAYBOOKS_DIR)
     phase = argv[0]
     strategy = env.get("CLUSTERFORGE_ANSIBLE_STRATEGY") or "mitogen"
-    if strategy not in STRATEGIES:
-        print(f"clusterforge runner: CLUSTERFORGE_ANSIBLE_STRATEGY={strategy!r} is not one of "
-              f"{', '.join(STRATEGIES)}", file=sys.stderr)
+    try:
+        strategy_env(strategy)  # checked before anything runs
+    except ValueError as exc:
+        print(f"clusterforge runner: CLUSTERFORGE_ANSIBLE_STRATEGY={strategy!r}: {exc}", file=sys.stderr)
         return 2
     if not (playbooks_dir / f"{phase}.yml").is_file():
         known = sorted(p.stem for p in playbooks_dir.glob("*.yml"))
