@@ -140,10 +140,12 @@ def _inventory(cfg: StackConfig) -> str:
     if not cfg.uses_kubeadm:
         return "# kind clusters are not provisioned with Ansible: no inventory\nall: {}\n"
     from components.provisioning.inventory import build_inventory
+    from components.provisioning.plan import split_retiring
     from components.provisioning.variables import playbook_vars
     from components.hosts.expand import host_specs
 
-    return dump_yaml(build_inventory(host_specs(cfg), playbook_vars(cfg)))
+    staying, retiring = split_retiring(cfg, host_specs(cfg))
+    return dump_yaml(build_inventory(staying, playbook_vars(cfg), retiring))
 
 
 def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,

@@ -130,7 +130,8 @@ class HostsConfig(StrictModel):
     ssh: SshConfig = SshConfig()
     pools: list[Pool] = []
     overrides: dict[str, HostOverride] = {}
-    # Hosts being removed on purpose. Control-plane machines are protected against
+    # Hosts being removed on purpose: the remove-node phase drains them, deletes their Node,
+    # drops their etcd member and resets them. Control-plane machines are protected against
     # deletion; listing one here lifts that, so dropping it from a pool is never silent.
     retire: list[str] = []
     proxmox: ProxmoxConfig | None = None

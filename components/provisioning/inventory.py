@@ -7,10 +7,13 @@ Shape (YAML-able; `clusterforge render` writes it as inventory.yaml):
       children:
         k8s_cluster: {children: {control_plane: {hosts: ...}, workers: {hosts: ...}}}
         etcd: {hosts: ...}
+        retiring: {hosts: ...}
 
 Every host's vars (ansible_host, ansible_user, internal_address, node_labels, node_taints) sit
 in its role group. `etcd` holds the dedicated etcd hosts, or, with stacked etcd (none declared),
-the control planes, listed by name only so their vars stay in one place.
+the control planes, listed by name only so their vars stay in one place. `retiring` holds the
+hosts listed in `hosts.retire`: they leave the cluster (remove-node) and are in no other group,
+so no other phase touches them; `node_role` tells which of them held an etcd member.
 """
 from __future__ import annotations
 
@@ -32,8 +35,9 @@ def host_vars(host: HostSpec) -> dict[str, Any]:
     }
 
 
-def build_inventory(hosts: Sequence[HostSpec], group_vars: Mapping[str, Any]) -> dict[str, Any]:
-    names = [h.name for h in hosts]
+def build_inventory(hosts: Sequence[HostSpec], group_vars: Mapping[str, Any],
+                    retiring: Sequence[HostSpec] = ()) -> dict[str, Any]:
+    names = [h.name for h in (*hosts, *retiring)]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"inventory: host names must be unique, repeated: {', '.join(duplicates)}")
@@ -47,6 +51,8 @@ def build_inventory(hosts: Sequence[HostSpec], group_vars: Mapping[str, Any]) ->
             "k8s_cluster": {"children": {"control_plane": {"hosts": groups["control_plane"]},
                                          "workers": {"hosts": groups["workers"]}}},
             "etcd": {"hosts": etcd},
+            "retiring": {"hosts": {h.name: {**host_vars(h), "node_role": h.role}
+                                   for h in sorted(retiring, key=lambda h: h.name)}},
         },
     }}
 

@@ -14,9 +14,17 @@ from .variables import control_plane_endpoint, playbook_vars
 
 # The phases a stack runs, in order. `upgrade` is a no-op while every node runs
 # kubernetes.version; after a version change it moves the running nodes (one minor, drained)
-# before new nodes join at the new version. remove-node runs on demand; reset runs on
-# destroy (a separate command, see build_provisioning).
-PHASES = ("prepare", "control-plane", "upgrade", "join", "kubeconfig")
+# before new nodes join at the new version. `remove-node` takes the hosts listed in
+# hosts.retire out of the cluster after the joins (a replacement joins before the node it
+# replaces leaves) and does nothing while none is listed. reset runs on destroy (a separate
+# command, see build_provisioning).
+PHASES = ("prepare", "control-plane", "upgrade", "join", "remove-node", "kubeconfig")
+
+
+def split_retiring(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[list[HostSpec], list[HostSpec]]:
+    """(staying, retiring): the hosts the cluster keeps and those listed in hosts.retire."""
+    retire = set(cfg.hosts.retire)
+    return [h for h in hosts if h.name not in retire], [h for h in hosts if h.name in retire]
 
 
 def init_host(hosts: Sequence[HostSpec]) -> HostSpec:
@@ -57,12 +65,14 @@ def kubeadm_vars(cfg: StackConfig, hosts: Sequence[HostSpec]) -> dict[str, Any]:
 
 
 def phase_inputs(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(inventory, variables) every phase runs with."""
-    host, port = endpoint(cfg, hosts)
-    variables = {**playbook_vars(cfg), **kubeadm_vars(cfg, hosts),
+    """(inventory, variables) every phase runs with. Retiring hosts are only in the
+    inventory's `retiring` group; everything else (init host, kubeadm documents) is the rest."""
+    staying, retiring = split_retiring(cfg, hosts)
+    host, port = endpoint(cfg, staying)
+    variables = {**playbook_vars(cfg), **kubeadm_vars(cfg, staying),
                  "control_plane_endpoint": f"{host}:{port}",
                  "cert_sans": sorted({*cfg.kubernetes.cert_sans, host})}
-    return build_inventory(hosts, {}), variables
+    return build_inventory(staying, {}, retiring), variables
 
 
 def digest(value: Any) -> str:

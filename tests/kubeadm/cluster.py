@@ -2,7 +2,8 @@
 gets, built by the project's own renderer and inventory code (as the Pulumi graph does)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from ipaddress import IPv4Network
 from typing import Any
@@ -16,17 +17,20 @@ VIP = "10.250.0.10"
 
 
 def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
-                   labels: Mapping[str, Mapping[str, str]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(inventory, variables) for an HA cluster with kube-vip on `bed`, named and roled by `roles`."""
-    specs = [replace(s, labels=dict((labels or {}).get(s.name, {})))
+                   labels: Mapping[str, Mapping[str, str]] | None = None,
+                   retire: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inventory, variables) for an HA cluster with kube-vip on `bed`, named and roled by `roles`;
+    the hosts named in `retire` are split off as plan.phase_inputs does for hosts.retire."""
+    every = [replace(s, labels=dict((labels or {}).get(s.name, {})))
              for s in testbed.testbed_host_specs(bed, roles)]
+    specs = [s for s in every if s.name not in retire]
     settings = kc.ClusterSettings(version=version, endpoint=f"{VIP}:6443", pod_cidr=IPv4Network("10.244.0.0/16"),
                                   service_cidr=IPv4Network("10.96.0.0/12"), cert_sans=(VIP, "k8s.test"), ha=True)
     variables = {
         **testbed.testbed_vars(bed, kubernetes_version=version),
         "control_plane_endpoint": settings.endpoint,
         "ha_mode": "kube-vip",
-        "kubeadm_init_host": sorted(n for n, r in roles.items() if r == "control-plane")[0],
+        "kubeadm_init_host": sorted(s.name for s in specs if s.role == "control-plane")[0],
         "kubeadm_documents": kc.node_documents(settings, specs),
         "kubeadm_upload_certs": True,
         "kubeadm_api_labels": kc.api_labels(specs),
@@ -34,4 +38,15 @@ def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
         "kube_vip_manifest_bootstrap": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1",
                                                             kubeconfig="/etc/kubernetes/super-admin.conf"),
     }
-    return build_inventory(specs, {}), variables
+    return build_inventory(specs, {}, [s for s in every if s.name in retire]), variables
+
+
+def recorded_calls(bed: Testbed, names: Iterable[str], tool: str | None = None) -> list[dict[str, Any]]:
+    """Every call the test doubles recorded on the hosts `names` (optionally of one `tool`), each
+    with its host, in time order (one clock: every test host runs on this machine)."""
+    out = []
+    for name in names:
+        log = bed.host(name).root / "var/lib/fake-kube/calls.jsonl"
+        lines = log.read_text().splitlines() if log.exists() else []
+        out += [{**json.loads(line), "host": name} for line in lines]
+    return sorted((e for e in out if tool is None or e["tool"] == tool), key=lambda e: e["t"])

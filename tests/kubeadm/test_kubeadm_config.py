@@ -106,6 +106,23 @@ def test_phase_inputs_put_the_documents_into_the_variables_and_hosts_into_groups
     json.dumps(variables)  # everything crosses to Ansible as JSON
 
 
+def test_retired_hosts_are_only_in_the_retiring_group_and_the_rest_elects_the_init_host():
+    """Retiring cp-1 and cp-2 (one control plane stays: an odd etcd) and a GPU worker."""
+    cfg = config("onprem", **{"hosts.retire": ["cp-1", "cp-2", "gpu-2"]})
+    inventory, variables = phase_inputs(cfg, planned_hosts(cfg))
+    children = inventory["all"]["children"]
+    groups = children["k8s_cluster"]["children"]
+    assert sorted(groups["control_plane"]["hosts"]) == ["cp-3"]
+    assert sorted(groups["workers"]["hosts"]) == ["gpu-1", "worker-1", "worker-2"]
+    assert sorted(children["etcd"]["hosts"]) == ["cp-3"]
+    retiring = children["retiring"]["hosts"]
+    assert {name: v["node_role"] for name, v in retiring.items()} == {
+        "cp-1": "control-plane", "cp-2": "control-plane", "gpu-2": "worker"}
+    assert retiring["cp-1"]["ansible_host"] == "172.20.0.11"  # still reachable, to be reset
+    assert variables["kubeadm_init_host"] == "cp-3"
+    assert sorted(variables["kubeadm_documents"]) == ["cp-3", "gpu-1", "worker-1", "worker-2"]
+
+
 def test_restricted_labels_go_through_the_api_and_the_rest_to_the_kubelet():
     kubelet, api = kc.split_labels({"node-role.kubernetes.io/gpu": "", "topology.kubernetes.io/zone": "a",
                                     "example.com/tier": "db", "plain": "x", "node.kubernetes.io/pool": "p"})

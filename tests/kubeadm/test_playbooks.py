@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.provisioning.runner import run_playbook
-from tests.kubeadm.cluster import VIP, cluster_inputs
+from tests.kubeadm.cluster import VIP, cluster_inputs, recorded_calls
 
 DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker"}
@@ -36,9 +36,7 @@ def run(cluster, phase, **extra):
 
 
 def calls(bed, name, tool=None):
-    log = bed.host(name).root / "var/lib/fake-kube/calls.jsonl"
-    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return [e for e in entries if tool is None or e["tool"] == tool]
+    return recorded_calls(bed, [name], tool)
 
 
 def test_control_plane_writes_the_rendered_config_and_inits_once_with_upload_certs(cluster):

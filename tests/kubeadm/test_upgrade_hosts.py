@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.provisioning.runner import run_playbook
-from tests.kubeadm.cluster import cluster_inputs
+from tests.kubeadm.cluster import cluster_inputs, recorded_calls
 
 DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker", "wk-2": "worker"}
@@ -51,12 +51,7 @@ def run(cluster, phase, version, **extra):
 
 
 def events(bed) -> list[dict]:
-    """Every recorded call on every host, with the host, in time order (one clock: one machine)."""
-    out = []
-    for name in ROLES:
-        log = bed.host(name).root / "var/lib/fake-kube/calls.jsonl"
-        out += [{**json.loads(line), "host": name} for line in log.read_text().splitlines()]
-    return sorted(out, key=lambda e: e["t"])
+    return recorded_calls(bed, ROLES)
 
 
 def installed(bed, name: str) -> dict[str, str]:

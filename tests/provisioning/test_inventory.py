@@ -40,6 +40,20 @@ def test_duplicate_names_are_refused():
         build_inventory([_host("a", "worker"), _host("a", "control-plane")], {})
 
 
+def test_retiring_hosts_form_their_own_group_outside_the_cluster():
+    inv = build_inventory([_host("cp1", "control-plane", 1)], {}, retiring=[_host("cp2", "control-plane", 2),
+                                                                           _host("w1", "worker", 3)])
+    children = inv["all"]["children"]
+    assert children["retiring"]["hosts"]["cp2"] == {**inv["all"]["children"]["k8s_cluster"]["children"][
+        "control_plane"]["hosts"]["cp1"], "ansible_host": "192.0.2.2", "internal_address": "10.0.0.2",
+        "node_role": "control-plane"}
+    assert children["retiring"]["hosts"]["w1"]["node_role"] == "worker"
+    assert list(children["etcd"]["hosts"]) == ["cp1"]
+    assert set(inventory_hosts(inv)) == {"cp1", "cp2", "w1"}
+    with pytest.raises(ValueError, match="repeated: cp1"):
+        build_inventory([_host("cp1", "control-plane")], {}, retiring=[_host("cp1", "control-plane")])
+
+
 _names = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), min_size=1, max_size=12, unique=True)
 
 

@@ -75,8 +75,8 @@ def main(args):
         print("This node has joined the cluster:\n* Certificate signing request was sent to apiserver "
               "and a response was received.\n")
         return 0
-    if args[:1] == ["reset"]:
-        for path in KUBE.glob("*.conf"):
+    if args[:1] == ["reset"]:  # like the real one: kubeconfigs and static pod manifests go
+        for path in [*KUBE.glob("*.conf"), *KUBE.glob("manifests/*")]:
             path.unlink()
         print("[reset] Deleted contents of the etcd data directory: /var/lib/etcd")
         return 0

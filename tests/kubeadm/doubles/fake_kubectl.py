@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """TEST DOUBLE for kubectl (never a real kubectl): records each call under /var/lib/fake-kube/
 and answers as the real tool would for the calls clusterforge's playbooks make. The server
-version and the etcd members come from files a test may write there."""
+version and the etcd members come from files a test may write there; deleted nodes and removed
+members are remembered there, so a repeated removal answers as the real tools do."""
 import json
 import sys
 import time
@@ -38,6 +39,11 @@ def main(argv):
         labels_file.write_text(json.dumps({**labels, **wanted}))
         print(f"node/{args[2]} {'not labeled' if unchanged else 'labeled'}")
         return 0
+    deleted_file = STATE / "deleted-nodes.json"
+    deleted = json.loads(deleted_file.read_text()) if deleted_file.exists() else []
+    if args[:1] == ["drain"] and args[1] in deleted:
+        print(f'Error from server (NotFound): nodes "{args[1]}" not found', file=sys.stderr)
+        return 1
     blocked_file = STATE / "drain-blocked.json"  # {"pod": "ns/name", "pdb": "ns/name"}
     blocked = json.loads(blocked_file.read_text()) if blocked_file.exists() else None
     if args[:1] == ["drain"] and blocked:
@@ -58,6 +64,9 @@ def main(argv):
         print(f"node/{args[1]} uncordoned")
         return 0
     if args[:2] == ["delete", "node"]:
+        if args[2] in deleted:  # --ignore-not-found: silent
+            return 0
+        deleted_file.write_text(json.dumps([*deleted, args[2]]))
         print(f'node "{args[2]}" deleted')
         return 0
     if "etcdctl" in args:
@@ -69,6 +78,7 @@ def main(argv):
             print(json.dumps({"header": {"cluster_id": 1}, "members": members}))
             return 0
         if etcd[:2] == ["member", "remove"]:
+            members_file.write_text(json.dumps([m for m in members if "%x" % m["ID"] != etcd[2]]))
             print(f"Member {etcd[2]} removed from cluster 1")
             return 0
     if args[:2] == ["get", "pdb"]:
