@@ -19,10 +19,11 @@ VIP = "10.250.0.10"
 def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
                    labels: Mapping[str, Mapping[str, str]] | None = None,
                    retire: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(inventory, variables) for an HA cluster with kube-vip on `bed`, named and roled by `roles`;
-    the hosts named in `retire` are split off as plan.phase_inputs does for hosts.retire."""
+    """(inventory, variables) for an HA cluster with kube-vip of the hosts of `bed` that `roles`
+    names (the others stay out, as hosts not yet in config); the hosts named in `retire` are
+    split off as plan.phase_inputs does for hosts.retire."""
     every = [replace(s, labels=dict((labels or {}).get(s.name, {})))
-             for s in testbed.testbed_host_specs(bed, roles)]
+             for s in testbed.testbed_host_specs(bed, roles) if s.name in roles]
     specs = [s for s in every if s.name not in retire]
     settings = kc.ClusterSettings(version=version, endpoint=f"{VIP}:6443", pod_cidr=IPv4Network("10.244.0.0/16"),
                                   service_cidr=IPv4Network("10.96.0.0/12"), cert_sans=(VIP, "k8s.test"), ha=True)

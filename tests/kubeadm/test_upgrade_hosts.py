@@ -1,8 +1,9 @@
 """The upgrade phase end to end on four test hosts: real apt moves between two versions of the
 kube packages served by the test mirror, and TEST DOUBLES of kubeadm, kubectl and kubelet
 (tests/kubeadm/doubles/) inside those packages record every call with a timestamp; each
-package's postinst records when dpkg configured it. Hosts: cp-1 (init), cp-2, wk-1, wk-2.
-Last, the program's reset-on-destroy command resets them all."""
+package's postinst records when dpkg configured it. Hosts: cp-1 (init), cp-2, wk-1, wk-2 run
+at the old version; wk-3 enters the config in the same change as the version bump. Last, the
+program's reset-on-destroy command resets them all."""
 from __future__ import annotations
 
 import json
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from components.provisioning.plan import PHASES
 from components.provisioning.runner import run_playbook
 from tests.kubeadm.cluster import cluster_inputs, recorded_calls
 
 DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker", "wk-2": "worker"}
+GROWN = {**ROLES, "wk-3": "worker"}  # the config after the change
 OLD, NEW = "1.35.4", "1.36.2"
 FILES = {tool: {f"/usr/bin/{tool}": (DOUBLES / f"fake_{tool}.py").read_text()}
          for tool in ("kubeadm", "kubectl", "kubelet")}
@@ -33,7 +36,7 @@ def postinst_recorders(version: str) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def cluster(testbed_factory):
-    bed = testbed_factory(len(ROLES), names=list(ROLES), kubernetes_version=OLD, kube_files=FILES,
+    bed = testbed_factory(len(GROWN), names=list(GROWN), kubernetes_version=OLD, kube_files=FILES,
                           kube_scripts=postinst_recorders(OLD))
     bed.repo.add_kube_packages(NEW, FILES, postinst_recorders(NEW))
     bed.repo.index()
@@ -51,7 +54,14 @@ def run(cluster, phase, version, **extra):
 
 
 def events(bed) -> list[dict]:
-    return recorded_calls(bed, ROLES)
+    return recorded_calls(bed, GROWN)
+
+
+def grown(bed, **extra):
+    """Run `phase` with the config after the change: version NEW, wk-3 added."""
+    inventory, variables = cluster_inputs(bed, GROWN, NEW)
+    return lambda phase: run_playbook(phase, inventory, {**variables, **extra}, ssh_key=bed.private_key,
+                                      progress=None)
 
 
 def installed(bed, name: str) -> dict[str, str]:
@@ -72,11 +82,18 @@ def test_prepare_leaves_the_kube_packages_of_running_nodes_to_the_upgrade(cluste
         assert set(installed(bed, name).values()) == {f"{OLD}-1.1"}
 
 
-def test_upgrade_moves_one_node_at_a_time_in_the_documented_order(cluster):
+def test_upgrade_moves_one_node_at_a_time_in_the_documented_order_and_the_new_node_joins_after(cluster):
+    """The phases one `pulumi up` runs, in the graph's order, after a change that bumps the
+    version and adds wk-3: prepare installs NEW on wk-3 only, upgrade moves the running nodes,
+    join then takes wk-3 in at NEW."""
     bed, _, _ = cluster
     started = len(events(bed))
-    result = run(cluster, "upgrade", NEW, provisioning_upgrade_batch_size=2)
-    assert result.ok, result.summary()["failures"]
+    run_phase = grown(bed, provisioning_upgrade_batch_size=2)
+    marks = {}
+    for phase in PHASES[:PHASES.index("join") + 1]:
+        marks[phase] = len(events(bed))
+        result = run_phase(phase)
+        assert result.ok, (phase, result.summary()["failures"])
     log = events(bed)[started:]
 
     def when(host, tool, *args):
@@ -101,12 +118,24 @@ def test_upgrade_moves_one_node_at_a_time_in_the_documented_order(cluster):
         min(when("cp-1", "kubectl", "uncordon", w) for w in ("wk-1", "wk-2"))
     # only the first control plane runs `upgrade apply`
     assert [e["host"] for e in log if e["tool"] == "kubeadm" and e["args"][:2] == ["upgrade", "apply"]] == ["cp-1"]
+    # wk-3: NEW from prepare (the running nodes' packages untouched there), no upgrade or drain,
+    # joined after the last running node was back
+    during_prepare = events(bed)[marks["prepare"]:marks["control-plane"]]
+    assert {e["host"] for e in during_prepare if e["tool"] == "dpkg"} == {"wk-3"}
+    assert {e["args"][2] for e in during_prepare if e["tool"] == "dpkg"} == {NEW}
+    assert installed(bed, "wk-3") == {tool: f"{NEW}-1.1" for tool in FILES} and held(bed, "wk-3") == set(FILES)
+    assert not [e for e in log if e["host"] == "wk-3" and e["args"][:1] == ["upgrade"]]
+    assert not [e for e in log if e["tool"] == "kubectl" and "wk-3" in e["args"]
+                and {"drain", "uncordon"} & set(e["args"])]
+    (join,) = [e for e in log if e["host"] == "wk-3" and e["tool"] == "kubeadm" and e["args"][0] == "join"]
+    assert join["t"] > max(when("cp-1", "kubectl", "uncordon", name) for name in ROLES)
+    assert not [e for e in log if e["host"] in ROLES and e["tool"] == "kubeadm" and e["args"][0] == "join"]
 
 
 def test_a_second_upgrade_run_changes_nothing(cluster):
     bed, _, _ = cluster
     started = len(events(bed))
-    result = run(cluster, "upgrade", NEW, provisioning_upgrade_batch_size=2)
+    result = grown(bed, provisioning_upgrade_batch_size=2)("upgrade")
     assert result.ok, result.summary()["failures"]
     assert result.changed == 0, result.summary()
     assert [e for e in events(bed)[started:] if e["tool"] in ("kubeadm", "dpkg")
@@ -119,7 +148,8 @@ def test_destroy_runs_the_declared_reset_on_every_node(cluster):
     from clusterforge.mockrun import run_stack
     from components.provisioning import PROJECT_ROOT
 
-    bed, inventory, variables = cluster
+    bed, _, _ = cluster
+    inventory, variables = cluster_inputs(bed, GROWN, NEW)
     delete = run_stack("onprem").named("onprem-reset-on-destroy").inputs["delete"]
     env = {**os.environ, "CLUSTERFORGE_INVENTORY": json.dumps(inventory), "CLUSTERFORGE_VARS": json.dumps(variables),
            "CLUSTERFORGE_SSH_KEY": bed.private_key}
@@ -132,5 +162,5 @@ def test_destroy_runs_the_declared_reset_on_every_node(cluster):
     assert skipped.returncode == 0 and "not reset" in skipped.stderr and resets() == []
     done = subprocess.run(["/bin/bash", "-c", delete], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert sorted(resets()) == sorted(ROLES)
-    assert not any((bed.host(name).root / "etc/kubernetes/kubelet.conf").exists() for name in ROLES)
+    assert sorted(resets()) == sorted(GROWN)
+    assert not any((bed.host(name).root / "etc/kubernetes/kubelet.conf").exists() for name in GROWN)
