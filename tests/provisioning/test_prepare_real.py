@@ -108,6 +108,18 @@ def test_unreachable_host_is_named_and_the_next_run_converges(testbed3, inventor
     assert (host3.root / "etc/sysctl.d/99-clusterforge.conf").is_file()
 
 
+def test_the_reachable_preflight_checks_every_host_and_names_a_lost_one(testbed3, inventory):
+    ok = run_playbook("reachable", inventory, ssh_key=testbed3.private_key, progress=None)
+    assert ok.ok and ok.changed == 0 and sorted(ok.hosts) == ["host1", "host2", "host3"], ok.summary()
+    assert all(counts["ok"] == 1 for counts in ok.hosts.values())
+    testbed3.set_reachable(testbed3.host("host2"), False)
+    try:
+        lost = run_playbook("reachable", inventory, ssh_key=testbed3.private_key, progress=None)
+    finally:
+        testbed3.set_reachable(testbed3.host("host2"), True)
+    assert [(f.host, f.unreachable) for f in lost.failures] == [("host2", True)]
+
+
 def test_render_inventory_loads_in_ansible(testbed3, inventory, tmp_path):
     """The inventory shape is what ansible-inventory itself reads back (groups and host vars)."""
     path = tmp_path / "inventory.yaml"
