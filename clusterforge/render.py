@@ -144,7 +144,7 @@ def _inventory(cfg: StackConfig) -> str:
     from components.provisioning.variables import playbook_vars
     from components.hosts.expand import host_specs
 
-    staying, retiring = split_retiring(cfg, host_specs(cfg))
+    staying, retiring = split_retiring(cfg.hosts.retire, host_specs(cfg))
     return dump_yaml(build_inventory(staying, playbook_vars(cfg), retiring))
 
 

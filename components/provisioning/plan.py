@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..config.model import StackConfig
@@ -21,9 +21,8 @@ from .variables import control_plane_endpoint, playbook_vars
 PHASES = ("prepare", "control-plane", "upgrade", "join", "remove-node", "kubeconfig")
 
 
-def split_retiring(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[list[HostSpec], list[HostSpec]]:
-    """(staying, retiring): the hosts the cluster keeps and those listed in hosts.retire."""
-    retire = set(cfg.hosts.retire)
+def split_retiring(retire: Collection[str], hosts: Sequence[HostSpec]) -> tuple[list[HostSpec], list[HostSpec]]:
+    """(staying, retiring): the hosts the cluster keeps and those named in `retire` (hosts.retire)."""
     return [h for h in hosts if h.name not in retire], [h for h in hosts if h.name in retire]
 
 
@@ -67,7 +66,7 @@ def kubeadm_vars(cfg: StackConfig, hosts: Sequence[HostSpec]) -> dict[str, Any]:
 def phase_inputs(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(inventory, variables) every phase runs with. Retiring hosts are only in the
     inventory's `retiring` group; everything else (init host, kubeadm documents) is the rest."""
-    staying, retiring = split_retiring(cfg, hosts)
+    staying, retiring = split_retiring(cfg.hosts.retire, hosts)
     host, port = endpoint(cfg, staying)
     variables = {**playbook_vars(cfg), **kubeadm_vars(cfg, staying),
                  "control_plane_endpoint": f"{host}:{port}",

@@ -3,17 +3,21 @@ gets, built by the project's own renderer and inventory code (as the Pulumi grap
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import Any
 
 from components.provisioning import kubeadm_config as kc
 from components.provisioning.inventory import build_inventory
+from components.provisioning.plan import init_host, split_retiring
 from tests.testbed import inventory as testbed
 from tests.testbed.hosts import Testbed
 
 VIP = "10.250.0.10"
+DOUBLES = Path(__file__).parent / "doubles"
 
 
 def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
@@ -22,16 +26,15 @@ def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
     """(inventory, variables) for an HA cluster with kube-vip of the hosts of `bed` that `roles`
     names (the others stay out, as hosts not yet in config); the hosts named in `retire` are
     split off as plan.phase_inputs does for hosts.retire."""
-    every = [replace(s, labels=dict((labels or {}).get(s.name, {})))
-             for s in testbed.testbed_host_specs(bed, roles) if s.name in roles]
-    specs = [s for s in every if s.name not in retire]
+    specs, retiring = split_retiring(retire, [replace(s, labels=dict((labels or {}).get(s.name, {})))
+                                              for s in testbed.testbed_host_specs(bed, roles) if s.name in roles])
     settings = kc.ClusterSettings(version=version, endpoint=f"{VIP}:6443", pod_cidr=IPv4Network("10.244.0.0/16"),
                                   service_cidr=IPv4Network("10.96.0.0/12"), cert_sans=(VIP, "k8s.test"), ha=True)
     variables = {
         **testbed.testbed_vars(bed, kubernetes_version=version),
         "control_plane_endpoint": settings.endpoint,
         "ha_mode": "kube-vip",
-        "kubeadm_init_host": sorted(s.name for s in specs if s.role == "control-plane")[0],
+        "kubeadm_init_host": init_host(specs).name,
         "kubeadm_documents": kc.node_documents(settings, specs),
         "kubeadm_upload_certs": True,
         "kubeadm_api_labels": kc.api_labels(specs),
@@ -39,7 +42,16 @@ def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
         "kube_vip_manifest_bootstrap": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1",
                                                             kubeconfig="/etc/kubernetes/super-admin.conf"),
     }
-    return build_inventory(specs, {}, [s for s in every if s.name in retire]), variables
+    return build_inventory(specs, {}, retiring), variables
+
+
+def install_doubles(bed: Testbed, tools: Iterable[str] = ("kubeadm", "kubectl")) -> None:
+    """Put the TEST DOUBLES of `tools` at /usr/bin/TOOL on every host of `bed` (no packages)."""
+    for host in bed.hosts:
+        for tool in tools:
+            target = host.root / "usr/bin" / tool
+            shutil.copy(DOUBLES / f"fake_{tool}.py", target)
+            target.chmod(0o755)
 
 
 def recorded_calls(bed: Testbed, names: Iterable[str], tool: str | None = None) -> list[dict[str, Any]]:

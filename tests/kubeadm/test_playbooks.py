@@ -11,20 +11,15 @@ import pytest
 import yaml
 
 from components.provisioning.runner import run_playbook
-from tests.kubeadm.cluster import VIP, cluster_inputs, recorded_calls
+from tests.kubeadm.cluster import VIP, cluster_inputs, install_doubles, recorded_calls
 
-DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker"}
 
 
 @pytest.fixture(scope="module")
 def cluster(testbed_factory):
     bed = testbed_factory(3, names=list(ROLES))
-    for host in bed.hosts:
-        for tool in ("kubeadm", "kubectl"):
-            target = host.root / "usr/bin" / tool
-            shutil.copy(DOUBLES / f"fake_{tool}.py", target)
-            target.chmod(0o755)
+    install_doubles(bed)
     inventory, variables = cluster_inputs(bed, ROLES, "1.36.2",
                                           labels={"wk-1": {"node-role.kubernetes.io/worker": "", "tier": "web"}})
     return bed, inventory, variables

@@ -5,15 +5,12 @@ and resets both; the other phases no longer touch them; a re-run changes nothing
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
 from components.provisioning.runner import run_playbook
-from tests.kubeadm.cluster import cluster_inputs, recorded_calls
+from tests.kubeadm.cluster import cluster_inputs, install_doubles, recorded_calls
 
-DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker", "wk-2": "worker"}
 RETIRE = ("cp-2", "wk-2")
 VERSION = "1.36.2"
@@ -30,11 +27,7 @@ def cluster(testbed_factory):
     """A running cluster of all four (init and joins through the real phases), then the
     inputs the graph builds once cp-2 and wk-2 are listed in hosts.retire."""
     bed = testbed_factory(len(ROLES), names=list(ROLES))
-    for host in bed.hosts:
-        for tool in ("kubeadm", "kubectl"):
-            target = host.root / "usr/bin" / tool
-            shutil.copy(DOUBLES / f"fake_{tool}.py", target)
-            target.chmod(0o755)
+    install_doubles(bed)
     everyone = cluster_inputs(bed, ROLES, VERSION)
     for phase in ("control-plane", "join"):
         result = run(bed, everyone, phase)

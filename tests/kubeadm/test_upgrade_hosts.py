@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from components.provisioning.plan import PHASES
 from components.provisioning.runner import run_playbook
-from tests.kubeadm.cluster import cluster_inputs, recorded_calls
+from tests.kubeadm.cluster import DOUBLES, cluster_inputs, recorded_calls
 
-DOUBLES = Path(__file__).parent / "doubles"
 ROLES = {"cp-1": "control-plane", "cp-2": "control-plane", "wk-1": "worker", "wk-2": "worker"}
 GROWN = {**ROLES, "wk-3": "worker"}  # the config after the change
 OLD, NEW = "1.35.4", "1.36.2"
