@@ -15,7 +15,7 @@ import pulumi_random as random
 
 from ..config.model import StackConfig
 from ..kube_objects import declare
-from .catalog import addon_graph, all_addons, crd_sources, planned_notes
+from .catalog import addon_graph, all_addons, chart_reference, crd_sources, planned_notes
 from .spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
@@ -40,13 +40,13 @@ class HelmAddon(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             spec.namespace, metadata={"name": spec.namespace, "labels": dict(spec.namespace_labels)},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
-        oci = spec.repository.startswith("oci://")
+        chart, repository = chart_reference(spec)
         self.release = k8s.helm.v3.Release(
             spec.release,
             name=spec.release,
             namespace=spec.namespace,
-            chart=f"{spec.repository.rstrip('/')}/{spec.chart}" if oci else spec.chart,
-            repository_opts=None if oci else {"repo": spec.repository},
+            chart=chart,
+            repository_opts=None if repository is None else {"repo": repository},
             version=spec.version,
             values=spec.values,
             create_namespace=False,

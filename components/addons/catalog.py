@@ -59,7 +59,29 @@ def user_charts(cfg) -> dict[str, AddonSpec]:
 
 
 def all_addons(cfg, **extra) -> dict[str, AddonSpec]:
-    return {**enabled_core_addons(cfg, **extra), **user_charts(cfg)}
+    specs = {**enabled_core_addons(cfg, **extra), **user_charts(cfg)}
+    return {key: from_chart_source(spec, cfg.addons.chart_source) for key, spec in specs.items()}
+
+
+def from_chart_source(spec: AddonSpec, source) -> AddonSpec:
+    """The spec with its repository replaced by the stack's chart source, when it has one.
+
+    A directory becomes a `file://` repository; the release then installs the package
+    `<chart>-<version>.tgz` from it (see `chart_reference`).
+    """
+    if source is None:
+        return spec
+    repository = f"file://{source.directory}" if source.directory is not None else source.repository
+    return dataclasses.replace(spec, repository=repository)
+
+
+def chart_reference(spec: AddonSpec) -> tuple[str, str | None]:
+    """(chart, repository) as a Helm release takes them: OCI and local packages carry no repository."""
+    if spec.repository.startswith("file://"):
+        return f"{spec.repository.removeprefix('file://').rstrip('/')}/{spec.chart}-{spec.version}.tgz", None
+    if spec.repository.startswith("oci://"):
+        return f"{spec.repository.rstrip('/')}/{spec.chart}", None
+    return spec.chart, spec.repository
 
 
 def addon_graph(cfg) -> dict[str, set[str]]:

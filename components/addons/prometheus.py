@@ -17,14 +17,13 @@ def prometheus(cfg, grafana_admin_password=None) -> AddonSpec:
     else:
         webhooks = {"admissionWebhooks": {"enabled": False, "patch": {"enabled": False}},
                     "tls": {"enabled": False}}
+    # No storageClassName: the claim lands on the cluster's default class.
+    storage = {"volumeClaimTemplate": {"spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": p.storage_size}}}}}
+    prometheus_spec = {"retention": p.retention, **({"storageSpec": storage} if p.persistent else {})}
     values = {
         "prometheusOperator": webhooks,
-        "prometheus": {"prometheusSpec": {
-            "retention": p.retention,
-            # No storageClassName: the claim lands on the cluster's default class.
-            "storageSpec": {"volumeClaimTemplate": {"spec": {
-                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": p.storage_size}}}}},
-        }},
+        "prometheus": {"prometheusSpec": prometheus_spec},
         "grafana": {"sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard",
                                                "searchNamespace": "ALL"}}},
     }

@@ -7,10 +7,11 @@ render says plainly that they are not built yet.
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network, ip_network
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
 
@@ -81,6 +82,9 @@ class PrometheusConfig(Addon):
     namespace: DnsLabel = "monitoring"
     storage_size: str = "50Gi"
     retention: str = "15d"
+    # Off where no storage class exists (an emulated cluster): Prometheus keeps its data
+    # in an emptyDir and loses it when its pod goes.
+    persistent: bool = True
 
 
 class NvidiaDevicePluginConfig(Addon):
@@ -123,7 +127,30 @@ class ChartConfig(StrictModel):
         return value
 
 
+class ChartSource(StrictModel):
+    """Where every addon's chart comes from instead of its upstream repository (air gap).
+
+    `directory`: packaged charts named `<chart>-<version>.tgz`, as `helm package` and
+    `helm pull` write them; a relative path is relative to the project directory, where
+    Pulumi runs the program. `repository`: one chart repository (a mirror) serving them all.
+    """
+
+    directory: str | None = None
+    repository: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ChartSource":
+        if (self.directory is None) == (self.repository is None):
+            raise ValueError("give exactly one of directory (packaged charts) or repository (a chart repository URL)")
+        if self.repository is not None and not self.repository.startswith(("https://", "oci://")):
+            raise ValueError(f"repository {self.repository!r} is not an https:// or oci:// URL; "
+                             "use the mirror's https:// or oci:// address")
+        return self
+
+
 class AddonsConfig(StrictModel):
+    # Replaces the repository of every addon and user chart (see ChartSource).
+    chart_source: ChartSource | None = None
     calico: CalicoConfig = CalicoConfig()
     openebs: OpenebsConfig = OpenebsConfig()
     metallb: MetallbConfig = MetallbConfig()
@@ -221,8 +248,9 @@ def addons_findings(cfg) -> list[Finding]:
                                     f"release {release!r} in namespace {namespace!r} is also {seen[namespace, release]}",
                                     "rename the release or install it in another namespace"))
         seen.setdefault((namespace, release), path)
-    from ..addons.catalog import enabled_core_addons
+    from ..addons.catalog import all_addons, enabled_core_addons
 
+    findings += _chart_source_findings(cfg, all_addons(cfg))
     enabled = set(enabled_core_addons(cfg)) | {c.name for c in cfg.addons.charts}
     for i, chart in enumerate(cfg.addons.charts):
         for j, dep in enumerate(chart.depends_on):
@@ -231,3 +259,20 @@ def addons_findings(cfg) -> list[Finding]:
                                         f"{dep!r} is not an enabled addon or chart",
                                         f"use one of: {', '.join(sorted(enabled)) or 'none enabled'}"))
     return findings
+
+
+def _chart_source_findings(cfg, specs) -> list[Finding]:
+    """A chart directory must hold the exact package of every enabled addon."""
+    source = cfg.addons.chart_source
+    if source is None or source.directory is None:
+        return []
+    directory = Path(source.directory)
+    if not directory.is_dir():
+        return [Finding("addons.chartSource.directory", f"{source.directory} is not a directory",
+                        "give the directory that holds the packaged charts (<chart>-<version>.tgz)")]
+    missing = sorted(f"{spec.chart}-{spec.version}.tgz" for spec in specs.values()
+                     if not (directory / f"{spec.chart}-{spec.version}.tgz").is_file())
+    if not missing:
+        return []
+    return [Finding("addons.chartSource.directory", f"{source.directory} lacks {', '.join(missing)}",
+                    "add those packages (helm pull CHART --version VERSION) or disable those addons")]

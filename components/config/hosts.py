@@ -13,6 +13,7 @@ from pydantic import Field
 
 from .base import DnsLabel, StrictModel
 from .emulation import KindClusterConfig
+from .kwok_cluster import KwokClusterConfig
 
 Role = Literal["control-plane", "worker", "etcd"]
 
@@ -125,7 +126,7 @@ class AwsConfig(StrictModel):
 
 
 class HostsConfig(StrictModel):
-    kind: Literal["proxmox", "aws", "existing", "kind"]
+    kind: Literal["proxmox", "aws", "existing", "kind", "kwok"]
     network: NetworkConfig | None = None
     ssh: SshConfig = SshConfig()
     pools: list[Pool] = []
@@ -137,3 +138,4 @@ class HostsConfig(StrictModel):
     proxmox: ProxmoxConfig | None = None
     aws: AwsConfig | None = None
     kind_cluster: KindClusterConfig | None = None
+    kwok_cluster: KwokClusterConfig | None = None

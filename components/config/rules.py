@@ -47,9 +47,10 @@ def _network_overlaps(cfg: StackConfig) -> Iterator[Finding]:
 
 def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
     h = cfg.hosts
-    needs = {"proxmox": "proxmox", "aws": "aws", "kind": "kindCluster"}
+    needs = {"proxmox": "proxmox", "aws": "aws", "kind": "kindCluster", "kwok": "kwokCluster"}
+    fields = {"kindCluster": "kind_cluster", "kwokCluster": "kwok_cluster"}
     for kind, key in needs.items():
-        present = getattr(h, {"kindCluster": "kind_cluster"}.get(key, key)) is not None
+        present = getattr(h, fields.get(key, key)) is not None
         if h.kind == kind and not present:
             yield Finding(f"hosts.{key}", f"hosts.kind is {kind} but hosts.{key} is missing",
                           f"add a hosts.{key} section")
@@ -61,6 +62,18 @@ def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
             yield Finding("hosts.pools", "a kind cluster takes its nodes from hosts.kindCluster, not pools",
                           "remove hosts.pools; put the nodes in hosts.kindCluster.config")
         return
+    if h.kind == "kwok":
+        if h.pools:
+            yield Finding("hosts.pools", "a kwok cluster has no machines: its nodes are emulation.nodeGroups",
+                          "remove hosts.pools; declare the nodes in emulation.nodeGroups")
+        if cfg.emulation is None or not cfg.emulation.node_groups:
+            yield Finding("emulation.nodeGroups", "hosts.kind kwok emulates every node, but no node group is declared",
+                          "add emulation.nodeGroups, with one small untainted group for addon pods")
+        elif _any_addon(cfg) and not any(_schedulable(g) for g in cfg.emulation.node_groups):
+            yield Finding("emulation.nodeGroups", "every node group is tainted, so addon pods on this kwok "
+                          "cluster have nowhere to land",
+                          "add a small group with fakeTaint: false and no NoSchedule/NoExecute taints")
+        return
     if h.network is None and h.kind in ("proxmox", "existing"):
         yield Finding("hosts.network", f"hosts.kind {h.kind} needs the host network",
                       "add hosts.network with cidr (and gateway for Proxmox)")
@@ -69,6 +82,17 @@ def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
                       "set hosts.network.gateway")
     if not h.pools:
         yield Finding("hosts.pools", "no hosts are declared", "add at least a control-plane pool")
+
+
+def _any_addon(cfg: StackConfig) -> bool:
+    a = cfg.addons
+    core = (a.calico, a.openebs, a.metallb, a.dashboard, a.prometheus, a.nvidia_device_plugin)
+    return bool(a.charts) or any(addon.enabled for addon in core)
+
+
+def _schedulable(group) -> bool:
+    """A node group that pods without tolerations can land on."""
+    return not group.fake_taint and all(t.effect == "PreferNoSchedule" for t in group.node_template.taints)
 
 
 def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
