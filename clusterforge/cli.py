@@ -42,9 +42,13 @@ def _check(args) -> int:
     if crd_dir is not None and not crd_dir.is_dir():
         print(f"--crd-schemas {crd_dir}: not a directory", file=sys.stderr)
         return 2
+    server = Path(args.server) if args.server else None
+    if server is not None and not server.is_file():
+        print(f"--server {server}: no such kubeconfig file", file=sys.stderr)
+        return 2
     ok = True
     for stack in stacks:
-        report = check_stack(stack, crd_dir)
+        report = check_stack(stack, crd_dir, server)
         print(report.text())
         ok = ok and report.ok
     return 0 if ok else 1
@@ -104,6 +108,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate a stack's config and every object it declares")
     c.add_argument("stack", help="stack name or 'all'")
     c.add_argument("--crd-schemas", help="directory of upstream CRD YAML files (default: a cache filled online)")
+    c.add_argument("--server", metavar="KUBECONFIG",
+                   help="also dry-run every object on this cluster's API server (CRDs applied first)")
     c.set_defaults(func=_check)
 
     d = sub.add_parser("diff", help="changes between two renders (directories) or two git refs (--stack)")

@@ -11,12 +11,11 @@ import shlex
 from ..config.kwok_cluster import BINARY_FLAGS, KwokClusterConfig
 
 
-def create_flags(cluster: KwokClusterConfig, kube_version: str) -> list[str]:
+def create_flags(cluster: KwokClusterConfig) -> list[str]:
     """`kwokctl create cluster` flags: processes, no containers; Stage objects drive KWOK."""
     flags = [
         "--name", cluster.name,
         "--runtime", "binary",
-        "--kube-version", kube_version if kube_version.startswith("v") else f"v{kube_version}",
         "--kube-apiserver-port", str(cluster.apiserver_port),
         # The program declares the node and pod lifecycles as Stage objects; kwokctl
         # installs the Stage CRD and its controller then plays those, not built-in ones.
@@ -33,11 +32,14 @@ def create_flags(cluster: KwokClusterConfig, kube_version: str) -> list[str]:
 def create_command(cluster: KwokClusterConfig, kube_version: str) -> str:
     kwokctl = shlex.quote(cluster.kwokctl)
     name = shlex.quote(cluster.name)
-    create = " ".join(shlex.quote(f) for f in create_flags(cluster, kube_version))
+    create = " ".join(shlex.quote(f) for f in create_flags(cluster))
+    # kwokctl takes the Kubernetes version from the environment; it picks the release of
+    # every binary not given as a local path.
+    version = shlex.quote(kube_version if kube_version.startswith("v") else f"v{kube_version}")
     return (
         "set -eu; "
         f"if ! {kwokctl} get clusters 2>/dev/null | grep -qx {name}; then "
-        f"{kwokctl} create cluster {create} >&2; fi; "
+        f"KWOK_KUBE_VERSION={version} {kwokctl} create cluster {create} >&2; fi; "
         f"{kwokctl} get kubeconfig --name {name}"
     )
 

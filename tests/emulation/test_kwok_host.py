@@ -43,7 +43,7 @@ def test_the_cluster_is_one_command_whose_kubeconfig_is_secret(recording):
     assert cluster.type == COMMAND
     assert cluster.parent == recording.named("emulated-kwok").urn
     create = cluster.inputs["create"]
-    assert "kwokctl create cluster --name emulated-kwok --runtime binary --kube-version v1.36.3" in create
+    assert "KWOK_KUBE_VERSION=v1.36.3 kwokctl create cluster --name emulated-kwok --runtime binary" in create
     assert "--enable-crds Stage" in create and create.endswith("kwokctl get kubeconfig --name emulated-kwok")
     assert cluster.inputs["delete"] == "kwokctl delete cluster --name emulated-kwok"
     assert cluster.options["additionalSecretOutputs"] == ["stdout"]
@@ -90,7 +90,7 @@ def test_the_system_group_is_untainted_and_node_exporter_stays_on_it(recording):
 def test_local_binaries_become_kwokctl_flags():
     cluster = KwokClusterConfig.model_validate({"name": "lab", "binaries": {
         "kubeApiserver": "/opt/k/kube-apiserver", "etcd": "/opt/k/etcd"}})
-    flags = kwokctl.create_flags(cluster, "1.36.3")
+    flags = kwokctl.create_flags(cluster)
     assert flags[flags.index("--kube-apiserver-binary") + 1] == "/opt/k/kube-apiserver"
     assert flags[flags.index("--etcd-binary") + 1] == "/opt/k/etcd"
     assert "--kube-scheduler-binary" not in flags
