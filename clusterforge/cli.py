@@ -68,6 +68,32 @@ def _diff(args) -> int:
     return 0 if result.empty else 1
 
 
+def _policy(args) -> int:
+    from .policy_run import PolicyConfigError, as_markdown, as_text, blocking, check_stack, load_config
+
+    try:
+        config = load_config(Path(args.config) if args.config else None)
+    except PolicyConfigError as err:
+        print(f"policy: {err}", file=sys.stderr)
+        return 2
+    by_stack = {}
+    for stack in stack_names() if args.stack == "all" else [args.stack]:
+        try:
+            by_stack[stack] = check_stack(stack, config)
+        except ConfigError as err:
+            print(f"stack {stack}: the config has {len(err.findings)} problem(s); no policy ran", file=sys.stderr)
+            for finding in err.findings:
+                print(f"  {finding}", file=sys.stderr)
+            return 1
+        if args.format == "text":
+            sys.stdout.write(as_text(stack, by_stack[stack]))
+    if args.format == "markdown":
+        sys.stdout.write(as_markdown(by_stack))
+    if args.markdown_out:
+        Path(args.markdown_out).write_text(as_markdown(by_stack))
+    return 1 if any(blocking(results) for results in by_stack.values()) else 0
+
+
 def bench_names() -> list[str]:
     from . import benches
 
@@ -113,6 +139,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "markdown"), default="text")
     d.add_argument("--markdown-out", help="also write the Markdown form (for a PR comment) to this file")
     d.set_defaults(func=_diff)
+
+    q = sub.add_parser("policy", help="run the policy pack over a stack's resources (mock runtime)")
+    q.add_argument("stack", help="stack name or 'all'")
+    q.add_argument("--config", help="policy-pack config JSON (levels per policy), as for --policy-pack-config")
+    q.add_argument("--format", choices=("text", "markdown"), default="text")
+    q.add_argument("--markdown-out", help="also write the Markdown summary (for a PR comment) to this file")
+    q.set_defaults(func=_policy)
 
     b = sub.add_parser("bench", help="run a benchmark; ends with one JSON line of its figures")
     b.add_argument("name")
