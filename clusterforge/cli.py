@@ -51,21 +51,25 @@ def _check(args) -> int:
 
 
 def _diff(args) -> int:
-    from .diff import as_markdown, as_text, diff_plans, diff_refs, load_plan
+    from .diff import as_text, diff_plans, diff_refs, load_plan, render_roots
+    from .diff_markdown import comment
 
     old, new = Path(args.old), Path(args.new)
     if old.is_dir() and new.is_dir():
-        result = diff_plans(load_plan(old), load_plan(new))
+        pairs = render_roots(old, new)
+        results = ([diff_plans(a, b) for _, a, b in pairs] if pairs is not None
+                   else [diff_plans(load_plan(old), load_plan(new))])
     elif args.stack:
-        result = diff_refs(args.old, args.new, args.stack)
+        results = [diff_refs(args.old, args.new, args.stack)]
     else:
         print("diff: give two render directories, or two git refs with --stack NAME", file=sys.stderr)
         return 2
-    text = as_markdown(result) if args.format == "markdown" else as_text(result)
-    sys.stdout.write(text)
+    markdown = comment(results)
+    sys.stdout.write(markdown if args.format == "markdown" else "".join(
+        (f"stack {d.stack}:\n" if len(results) > 1 else "") + as_text(d) for d in results if not d.empty))
     if args.markdown_out:
-        Path(args.markdown_out).write_text(as_markdown(result))
-    return 0 if result.empty else 1
+        Path(args.markdown_out).write_text(markdown)
+    return 0 if all(d.empty for d in results) else 1
 
 
 def _policy(args) -> int:
@@ -132,7 +136,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--crd-schemas", help="directory of upstream CRD YAML files (default: a cache filled online)")
     c.set_defaults(func=_check)
 
-    d = sub.add_parser("diff", help="changes between two renders (directories) or two git refs (--stack)")
+    d = sub.add_parser("diff", help="changes between two renders (directories, or directories of renders "
+                                    "from `render all --out`) or two git refs (--stack)")
     d.add_argument("old")
     d.add_argument("new")
     d.add_argument("--stack", help="with git refs: the stack to render at each")

@@ -1,7 +1,8 @@
 """`clusterforge render`: evaluate a stack offline and write what it would deploy.
 
 Artifacts (all deterministic, so two renders of one stack are byte-identical):
-  plan.json        every registered resource (components too) with inputs and edges
+  plan.json        every registered resource (components too) with inputs and edges, and
+                   which secrets the stack sets (fingerprints of their ciphertext, for diff)
   manifests/       every Kubernetes object the program declares, as YAML
   releases/        every Helm release: chart, repository, version, values
   inventory.yaml   the Ansible inventory the provisioning phases use
@@ -109,7 +110,10 @@ def _plan(recording: Recording) -> dict:
         if reg.options:
             entry["options"] = reg.options
         resources.append(entry)
-    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources}
+    from .secret_state import secret_state
+
+    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources,
+            "secrets": secret_state(recording.config)}
 
 
 def _write(path: Path, text: str) -> Path:
