@@ -94,26 +94,35 @@ def _quote(text: str) -> str:
     return text.replace("\\", "/").replace('"', "'")
 
 
+def _label(entry: Entry, sep: str) -> str:
+    return f"{_quote(short_type(entry['type']))}{sep}{_quote(entry['name'])}"
+
+
+def _boxes(urns: Iterable[str], resources: Mapping[str, Entry], components: Mapping[str, Entry]) -> dict[str, list[str]]:
+    """Component URN ('' for none) -> the resources drawn inside it, sorted."""
+    boxes: dict[str, list[str]] = {}
+    for urn in sorted(urns):
+        boxes.setdefault(box_of(resources[urn], components), []).append(urn)
+    return boxes
+
+
 def dot(entries: Sequence[Entry]) -> str:
     """Graphviz source: one cluster per component, reduced edges, left to right."""
     resources, components = split(entries)
     ids = {urn: f"r{i}" for i, urn in enumerate(sorted(resources))}
-    boxes: dict[str, list[str]] = {}
-    for urn in sorted(resources):
-        boxes.setdefault(box_of(resources[urn], components), []).append(urn)
+    boxes = _boxes(resources, resources, components)
     lines = ["digraph clusterforge {", '  rankdir="LR"; newrank=true; ranksep=0.6; nodesep=0.25;',
              '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];',
              '  edge [color="#5b6b7f", arrowsize=0.6];']
 
     def node(urn: str, indent: str) -> str:
-        e = resources[urn]
-        return f'{indent}{ids[urn]} [label="{_quote(short_type(e["type"]))}\\n{_quote(e["name"])}"];'
+        return f'{indent}{ids[urn]} [label="{_label(resources[urn], chr(92) + "n")}"];'
 
     lines += [node(urn, "  ") for urn in boxes.get("", [])]
     for n, box in enumerate(sorted(b for b in boxes if b)):
         c = components[box]
         lines += [f"  subgraph cluster_{n} {{",
-                  f'    label="{_quote(short_type(c["type"]))} {_quote(c["name"])}"; style="rounded,filled";'
+                  f'    label="{_label(c, " ")}"; style="rounded,filled";'
                   ' fillcolor="#fafafa"; color="#c8d1dc"; fontname="Helvetica"; fontsize=11;',
                   *(node(urn, "    ") for urn in boxes[box]), "  }"]
     lines += [f"  {ids[a]} -> {ids[b]};" for a, b in edges(entries)]
@@ -143,19 +152,16 @@ def mermaid(entries: Sequence[Entry], status: Mapping[str, str]) -> str:
     near = sorted({a for a, b in reduced if b in changed} | {b for a, b in reduced if a in changed})
     shown = changed | set([u for u in near if u not in changed][:MAX_CONTEXT])
     ids = {urn: f"n{i}" for i, urn in enumerate(sorted(shown))}
-    boxes: dict[str, list[str]] = {}
-    for urn in sorted(shown):
-        boxes.setdefault(box_of(resources[urn], components), []).append(urn)
+    boxes = _boxes(shown, resources, components)
     lines = ["flowchart LR"]
 
     def node(urn: str, indent: str) -> str:
-        e = resources[urn]
-        return f'{indent}{ids[urn]}["{_quote(short_type(e["type"]))}<br/>{_quote(e["name"])}"]:::{status.get(urn, "context")}'
+        return f'{indent}{ids[urn]}["{_label(resources[urn], "<br/>")}"]:::{status.get(urn, "context")}'
 
     lines += [node(u, "  ") for u in boxes.get("", [])]
     for n, box in enumerate(sorted(b for b in boxes if b)):
         c = components[box]
-        lines += [f'  subgraph g{n}["{_quote(short_type(c["type"]))} {_quote(c["name"])}"]',
+        lines += [f'  subgraph g{n}["{_label(c, " ")}"]',
                   *(node(u, "    ") for u in boxes[box]), "  end"]
     lines += [f"  {ids[a]} --> {ids[b]}" for a, b in reduced if a in shown and b in shown]
     used = {status.get(u, "context") for u in shown}
