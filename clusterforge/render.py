@@ -1,11 +1,12 @@
 """`clusterforge render`: evaluate a stack offline and write what it would deploy.
 
 Artifacts (all deterministic, so two renders of one stack are byte-identical):
-  plan.json        every registered resource (components too) with inputs and edges
+  plan.json        every registered resource (components too) with inputs and edges, and
+                   which secrets the stack sets (fingerprints of their ciphertext, for diff)
   manifests/       every Kubernetes object the program declares, as YAML
   releases/        every Helm release: chart, repository, version, values
   inventory.yaml   the Ansible inventory the provisioning phases use
-  graph.dot/.svg   the dependency graph (solid: depends on, dashed: child of)
+  graph.dot/.svg   the dependency graph: components as boxes, each dependency once, left to right
   notes.txt        what the program said (parts declared but not built yet, ...)
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from components.config import ConfigError
 from components.config.model import StackConfig
 
 from . import PROJECT_ROOT
+from . import graph
 from .mockrun import Recording, Registration, run_stack
 from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
 
@@ -108,26 +110,10 @@ def _plan(recording: Recording) -> dict:
         if reg.options:
             entry["options"] = reg.options
         resources.append(entry)
-    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources}
+    from .secret_state import secret_state
 
-
-def _dot(recording: Recording) -> str:
-    ids = {reg.urn: f"r{i}" for i, reg in enumerate(sorted(recording.resources, key=lambda r: r.urn))}
-    lines = ["digraph clusterforge {", '  rankdir="LR";',
-             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];']
-    for reg in sorted(recording.resources, key=lambda r: r.urn):
-        short = reg.type.split(":")[-1]
-        shape = ', fillcolor="#fdf3e1"' if not reg.custom else ""
-        label = f"{short}\\n{reg.name}".replace('"', "'")
-        lines.append(f'  {ids[reg.urn]} [label="{label}"{shape}];')
-    for reg in sorted(recording.resources, key=lambda r: r.urn):
-        if reg.parent in ids:
-            lines.append(f'  {ids[reg.parent]} -> {ids[reg.urn]} [style=dashed, color="#9aa5b1", arrowhead=none];')
-        for dep in reg.dependencies:
-            if dep in ids:
-                lines.append(f"  {ids[dep]} -> {ids[reg.urn]};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources,
+            "secrets": secret_state(recording.config)}
 
 
 def _write(path: Path, text: str) -> Path:
@@ -162,7 +148,8 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
         shutil.rmtree(out)
     out.mkdir(parents=True)
     a = result.artifacts
-    a["plan"] = _write(out / "plan.json", json.dumps(_plan(recording), indent=2, sort_keys=True) + "\n")
+    plan = _plan(recording)
+    a["plan"] = _write(out / "plan.json", json.dumps(plan, indent=2, sort_keys=True) + "\n")
 
     result.objects = kubernetes_objects(recording)
     for obj in result.objects:
@@ -182,7 +169,7 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
     a["releases"] = out / "releases"
 
     a["inventory"] = _write(out / "inventory.yaml", _inventory(cfg))
-    a["graph"] = _write(out / "graph.dot", _dot(recording))
+    a["graph"] = _write(out / "graph.dot", graph.dot(plan["resources"]))
     svg = out / "graph.svg"
     dot = shutil.which("dot")
     if dot:
