@@ -59,6 +59,9 @@ class Registration:
     inputs: dict[str, Any]
     provider: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # The resource transforms its options declare (callables; the engine runs them on its
+    # children, the mock runtime does not): tests call them.
+    transforms: list[Any] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass
@@ -81,6 +84,28 @@ class Recording:
 
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.resources if r.urn == urn)
+
+
+class DuplicateUrnError(Exception):
+    """Two registrations with one URN: a real `pulumi up` refuses the whole program."""
+
+    def __init__(self, stack: str, urns: list[str]):
+        self.urns = urns
+        super().__init__(f"stack {stack}: {len(urns)} resource URN(s) registered more than once "
+                         f"(the engine refuses duplicates): {', '.join(urns)}")
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource: its type qualified by every ancestor's type
+    (joined by `$`, the root stack left out), so `pulumi state` and `--target` accept it."""
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            type_ = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
 def _plain(value: Any) -> Any:
@@ -113,16 +138,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.duplicates: list[str] = []
+        self._seen: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # As the engine does: children of the root stack carry no parent type in their URN.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        # The SDK's mock qualifies a type by its parent's last type only; the engine uses all.
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
+    def _claim(self, urn: str) -> None:
+        if urn in self._seen:
+            self.duplicates.append(urn)
+        self._seen.add(urn)
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self._claim(response.urn)
+        return response
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        self._claim(response.urn)
+        if request.type == ROOT_STACK_TYPE:
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent="",
                 custom=False, dependencies=[], inputs={}))
@@ -138,6 +174,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             options["deleteBeforeReplace"] = True
         if request.replaceOnChanges:
             options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+        if request.transforms:
+            options["transforms"] = len(request.transforms)
         if request.HasField("customTimeouts") and (request.customTimeouts.create or request.customTimeouts.update):
             options["customTimeouts"] = {"create": request.customTimeouts.create,
                                          "update": request.customTimeouts.update,
@@ -152,6 +190,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=_plain(json_format.MessageToDict(request.object)),
             provider=request.provider.split("::")[-2] if request.provider else "",
             options=options,
+            transforms=pulumi_mocks._resolve_callbacks(request.transforms),
         ))
         return response
 
@@ -223,6 +262,8 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
         loop.close()
         asyncio.set_event_loop(None)
         logger.removeHandler(collect)
+    if monitor.duplicates:
+        raise DuplicateUrnError(stack.name, sorted(set(monitor.duplicates)))
     return Recording(stack=stack.name, resources=monitor.registrations, outputs=outputs,
                      config=stack, logs=collect.records)
 
