@@ -14,6 +14,8 @@ from pydantic import Field
 from .base import DnsLabel, StrictModel
 from .emulation import KindClusterConfig
 
+# `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
+# "unknown value".
 Role = Literal["control-plane", "worker", "etcd"]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("control-plane", "worker", "etcd")
+ROLES = ("control-plane", "worker")  # etcd is stacked on the control planes
 
 
 @dataclass(frozen=True)
