@@ -37,6 +37,7 @@ COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "proxmoxve:index/vmLegacy:VmLegacy": ("ipv4Addresses", "macAddresses", "networkInterfaceNames"),
     "proxmoxve:download/file:File": ("size",),
     "aws:ec2/instance:Instance": ("privateIp", "publicIp", "arn", "privateDns"),
+    "aws:ec2/eip:Eip": ("publicIp", "allocationId", "arn", "publicDns"),
     "aws:ec2/vpc:Vpc": ("arn", "defaultSecurityGroupId"),
     "aws:ec2/subnet:Subnet": ("arn",),
     "aws:ec2/securityGroup:SecurityGroup": ("arn",),
@@ -236,8 +237,8 @@ class _Collect(logging.Handler):
             self.records.append((record.levelname.lower(), record.getMessage()))
 
 
-def _evaluate(stack: StackFile, program: Path) -> Recording:
-    monitor = RecordingMonitor(PreviewMocks())
+def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Recording:
+    monitor = RecordingMonitor(mocks)
     collect = _Collect()
     logger = logging.getLogger(f"clusterforge.program.{id(collect)}")
     logger.propagate = False
@@ -246,7 +247,7 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
     loop = asyncio.new_event_loop()  # a fresh loop per evaluation (pulumi#24338)
     asyncio.set_event_loop(loop)
     try:
-        pulumi_mocks.set_mocks(PreviewMocks(), project="clusterforge", stack=stack.name,
+        pulumi_mocks.set_mocks(mocks, project="clusterforge", stack=stack.name,
                                preview=True, monitor=monitor, logger=logger)
         set_all_config(stack.pulumi_config(), sorted(stack.secret_keys))
         root_dir = str(program.parent)
@@ -268,17 +269,19 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
                      config=stack, logs=collect.records)
 
 
-def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT) -> Recording:
+def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT,
+                 mocks: pulumi_mocks.Mocks | None = None) -> Recording:
+    """`mocks` stand in for the providers (default: PreviewMocks, as in a preview)."""
     # A fresh context: the SDK keeps its settings, config and root stack in context vars.
-    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py")
+    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py", mocks or PreviewMocks())
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None,
-              root: Path = PROJECT_ROOT) -> Recording:
+              root: Path = PROJECT_ROOT, mocks: pulumi_mocks.Mocks | None = None) -> Recording:
     """Evaluate `root/__main__.py` for `stack` (with whole top-level keys overridden).
 
     Secrets the stack needs but does not set get placeholders, as in `render`.
     """
     stack_file = apply_overrides(read_stack(stack, root), overrides)
     prepare_offline(stack_file)
-    return run_prepared(stack_file, root)
+    return run_prepared(stack_file, root, mocks)
