@@ -32,5 +32,8 @@ class HostSpec:
     gpus: int = 0
 
 
+# Set on every host with GPUs: the NVIDIA device plugin runs where it is "true".
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+
 # Marks a value the cloud assigns at apply time (a DHCP or cloud-assigned address).
 KNOWN_AFTER_APPLY = "(known after apply)"

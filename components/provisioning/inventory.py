@@ -7,6 +7,7 @@ Shape (YAML-able; `clusterforge render` writes it as inventory.yaml):
       children:
         k8s_cluster: {children: {control_plane: {hosts: ...}, workers: {hosts: ...}}}
         etcd: {hosts: ...}
+        nvidia_gpu: {hosts: ...}
         retiring: {hosts: ...}
 
 Every host's vars (ansible_host, ansible_user, internal_address, node_labels, node_taints) sit
@@ -55,6 +56,7 @@ def build_inventory(hosts: Sequence[HostSpec], group_vars: Mapping[str, Any],
             "k8s_cluster": {"children": {"control_plane": {"hosts": groups["control_plane"]},
                                          "workers": {"hosts": groups["workers"]}}},
             "etcd": {"hosts": etcd},
+            "nvidia_gpu": {"hosts": {h.name: None for h in sorted(hosts, key=lambda h: h.name) if h.gpus}},
             "retiring": {"hosts": {h.name: {**host_vars(h), "node_role": h.role}
                                    for h in sorted(retiring, key=lambda h: h.name)}},
         },
