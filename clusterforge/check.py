@@ -11,6 +11,7 @@ import yaml
 from components.config import ConfigError
 
 from .crd_cache import CrdSourceError, cached_crd_dir
+from .mockrun import DuplicateUrnError
 from .render import render_stack
 from .server_check import ServerReport, server_check
 from .validate import CrdSchemas, ObjectFinding, validate_objects
@@ -58,6 +59,9 @@ def check_stack(stack: str, crd_schemas: Path | None = None, server: Path | None
             result = render_stack(stack, Path(tmp) / stack)
         except ConfigError as err:
             report.config_findings = [str(f) for f in err.findings]
+            return report
+        except DuplicateUrnError as err:
+            report.config_findings = [str(err)]
             return report
     crd_dir = crd_schemas or (Path(os.environ["CLUSTERFORGE_CRD_SCHEMAS"])
                               if os.environ.get("CLUSTERFORGE_CRD_SCHEMAS") else None)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from components.config import ConfigError
 
+from .mockrun import DuplicateUrnError
 from .stackfile import StackFileError, stack_names
 
 
@@ -29,6 +30,9 @@ def _render(args) -> int:
                   file=sys.stderr)
             for finding in err.findings:
                 print(f"  {finding}", file=sys.stderr)
+            return 1
+        except DuplicateUrnError as err:
+            print(f"clusterforge render: {err}; nothing was rendered", file=sys.stderr)
             return 1
         print(summary(result))
     return 0

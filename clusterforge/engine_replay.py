@@ -27,12 +27,13 @@ class ReplayError(Exception):
     pass
 
 
-def _replace_secrets(value: Any, secrets: dict[str, str], path: str) -> Any:
-    """Each "[secret]" placeholder becomes a reference to a secret config value."""
+def _replace_secrets(value: Any, secrets: dict[str, Any], path: str) -> Any:
+    """Each "[secret]" placeholder becomes what the caller gives for its path (a value
+    that refers to secret config, e.g. "${grafanaPassword}")."""
     if value == SECRET:
         if path not in secrets:
-            raise ReplayError(f"no config key given for the secret at {path}")
-        return f"${{{secrets[path]}}}"
+            raise ReplayError(f"no value given for the secret at {path}")
+        return secrets[path]
     if isinstance(value, dict):
         return {k: _replace_secrets(v, secrets, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, list):
@@ -46,11 +47,12 @@ def replayed(rec: Recording) -> list[Registration]:
     return [r for r in rec.resources if r.type.startswith("kubernetes:") and r.custom]
 
 
-def yaml_program(rec: Recording, name: str, secrets: dict[str, str]) -> dict[str, Any]:
+def yaml_program(rec: Recording, name: str, secrets: dict[str, Any], secret_config: list[str]) -> dict[str, Any]:
     """A Pulumi.yaml (runtime yaml) declaring the recording's Kubernetes resources.
 
-    `secrets` maps "<resource name>.<input path>" of each "[secret]" input to a config key.
-    The provider's kubeconfig comes from the secret config key `kubeconfig`.
+    `secrets` maps "<resource name>.<input path>" of each "[secret]" input to its value,
+    which refers to the secret config keys `secret_config` declares. The provider's
+    kubeconfig comes from the secret config key `kubeconfig`.
     """
     resources = replayed(rec)
     names = [r.name for r in resources]
@@ -64,7 +66,7 @@ def yaml_program(rec: Recording, name: str, secrets: dict[str, str]) -> dict[str
             "kubeconfig": "${kubeconfig}",
             **{k: v for k, v in (rec_provider(rec).inputs.items()) if k != "kubeconfig"}}}},
     }
-    for key in sorted(set(secrets.values())):
+    for key in sorted(secret_config):
         program["config"][key] = {"type": "string", "secret": True}
     for res in resources:
         inputs = {k: v for k, v in res.inputs.items() if not k.startswith("__")}

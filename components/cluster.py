@@ -47,10 +47,10 @@ class Cluster(pulumi.ComponentResource):
             # nowhere to run and their releases never become ready.
             emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=access.ready,
                                         parent=self)
-            addons = build_addons(cfg, provider, parent=self,
+            addons = build_addons(cfg, provider, secrets=secrets, parent=self,
                                   depends_on=[*access.ready, *emulation.node_groups.values()])
         else:
-            addons = build_addons(cfg, provider, depends_on=access.ready, parent=self)
+            addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self)
         for note in addons.notes:
             pulumi.log.warn(note)
         after_addons = [*access.ready, *addons.releases.values()]

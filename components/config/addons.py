@@ -85,6 +85,8 @@ class PrometheusConfig(Addon):
     # Off where no storage class exists (an emulated cluster): Prometheus keeps its data
     # in an emptyDir and loses it when its pod goes.
     persistent: bool = True
+    # Name of a secret config key holding Grafana's admin password; unset: one is generated.
+    admin_password_secret: str | None = None
 
 
 class NvidiaDevicePluginConfig(Addon):
@@ -230,24 +232,32 @@ def _metallb_findings(cfg) -> list[Finding]:
     return findings
 
 
-def release_names(cfg) -> list[tuple[str, str, str]]:
-    """(namespace, release name, config path) of every Helm release the addons install."""
+def _chart_name_findings(cfg) -> list[Finding]:
+    """A user chart's name is its component's and release's identity (their URNs): it may not
+    repeat another chart's, a core addon's, or the release name of an enabled core addon."""
     from ..addons.catalog import enabled_core_addons
 
-    out = [(spec.namespace, spec.release, f"addons.{name}") for name, spec in enabled_core_addons(cfg).items()]
-    out += [(c.namespace, c.name, join_path("addons", "charts", i)) for i, c in enumerate(cfg.addons.charts)]
-    return out
+    releases = {spec.release: f"addons.{key}" for key, spec in enabled_core_addons(cfg).items()}
+    findings = []
+    first: dict[str, int] = {}
+    for i, chart in enumerate(cfg.addons.charts):
+        path = join_path("addons", "charts", i, "name")
+        if chart.name in CORE_ADDONS:
+            findings.append(Finding(path, f"{chart.name!r} is the name of a core addon; a chart of that "
+                                    "name would replace it", f"rename the chart; to change the core addon "
+                                    f"set addons.{chart.name}.values or .version"))
+        elif chart.name in releases:
+            findings.append(Finding(path, f"{chart.name!r} is the release of {releases[chart.name]}",
+                                    "rename the chart, or disable that addon"))
+        if chart.name in first:
+            findings.append(Finding(path, f"{chart.name!r} is also addons.charts[{first[chart.name]}].name",
+                                    "give every chart its own name"))
+        first.setdefault(chart.name, i)
+    return findings
 
 
 def addons_findings(cfg) -> list[Finding]:
-    findings = _metallb_findings(cfg)
-    seen: dict[tuple[str, str], str] = {}
-    for namespace, release, path in release_names(cfg):
-        if (namespace, release) in seen:
-            findings.append(Finding(join_path(path, "name") if path.startswith("addons.charts") else path,
-                                    f"release {release!r} in namespace {namespace!r} is also {seen[namespace, release]}",
-                                    "rename the release or install it in another namespace"))
-        seen.setdefault((namespace, release), path)
+    findings = _metallb_findings(cfg) + _chart_name_findings(cfg)
     from ..addons.catalog import all_addons, enabled_core_addons
 
     findings += _chart_source_findings(cfg, all_addons(cfg))

@@ -15,6 +15,8 @@ from .base import DnsLabel, StrictModel
 from .emulation import KindClusterConfig
 from .kwok_cluster import KwokClusterConfig
 
+# `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
+# "unknown value".
 Role = Literal["control-plane", "worker", "etcd"]
 
 

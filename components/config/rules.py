@@ -20,6 +20,7 @@ def core_findings(cfg: StackConfig) -> list[Finding]:
         _network_overlaps,
         _host_kind_sections,
         _pool_shapes,
+        _no_external_etcd,
         _addresses_in_network,
         _duplicate_names_and_addresses,
         _overrides_name_hosts,
@@ -119,6 +120,17 @@ def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
                           "remove the static addresses")
 
 
+def _no_external_etcd(cfg: StackConfig) -> Iterator[Finding]:
+    # kubeadm here runs etcd stacked on the control planes; dedicated etcd hosts would be
+    # created and counted for quorum but never get etcd, so the role is refused outright.
+    for i, pool in enumerate(cfg.hosts.pools):
+        if pool.role == "etcd":
+            yield Finding(join_path("hosts", "pools", i, "role"),
+                          "role etcd (an external etcd cluster) is not built: etcd runs on every "
+                          "control-plane host (stacked etcd), and these hosts would never run it",
+                          "use role control-plane (1, 3 or 5 hosts give etcd its quorum) or worker")
+
+
 def _addresses_in_network(cfg: StackConfig) -> Iterator[Finding]:
     net = cfg.hosts.network
     if net is None:
@@ -211,12 +223,11 @@ def _control_plane_quorum(cfg: StackConfig) -> Iterator[Finding]:
             yield Finding("hosts.pools", "no control-plane host is declared",
                           "add a pool with role: control-plane (1, 3 or 5 hosts)")
         return
-    etcd_role = "etcd" if counts["etcd"] else "control-plane"
-    members = counts[etcd_role]
+    members = counts["control-plane"]  # stacked etcd: one member per control plane
     if members % 2 == 0 and not retired:
-        yield Finding(join_path("hosts", "pools", first_pool[etcd_role], "count"),
-                      f"{members} etcd members ({etcd_role} hosts): an even count tolerates no more failures than one fewer",
-                      f"use {members - 1} or {members + 1} {etcd_role} hosts")
+        yield Finding(join_path("hosts", "pools", first_pool["control-plane"], "count"),
+                      f"{members} etcd members (control-plane hosts): an even count tolerates no more failures than one fewer",
+                      f"use {members - 1} or {members + 1} control-plane hosts")
 
 
 def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
@@ -294,13 +305,12 @@ def _retirements(cfg: StackConfig) -> Iterator[Finding]:
     if not cfg.uses_kubeadm:
         return
     retired = set(cfg.hosts.retire)
-    etcd_role = "etcd" if any(p.spec.role == "etcd" for p in plans.values()) else "control-plane"
-    staying = [p for p in plans.values() if p.spec.role == etcd_role and p.spec.name not in retired]
-    members = [p for p in plans.values() if p.spec.role == etcd_role]
+    members = [p for p in plans.values() if p.spec.role == "control-plane"]  # stacked etcd
+    staying = [p for p in members if p.spec.name not in retired]
     if retired & {p.spec.name for p in members}:
         if not staying:
-            yield Finding("hosts.retire", f"retiring every {etcd_role} host leaves no cluster",
-                          f"keep at least one {etcd_role} host")
+            yield Finding("hosts.retire", "retiring every control-plane host leaves no cluster",
+                          "keep at least one control-plane host")
         elif len(staying) % 2 == 0:
-            yield Finding("hosts.retire", f"{len(staying)} {etcd_role} hosts would remain: an even etcd count",
+            yield Finding("hosts.retire", f"{len(staying)} control-plane hosts would remain: an even etcd count",
                           "retire one more or one fewer, or add a replacement first")

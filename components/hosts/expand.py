@@ -13,7 +13,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from ..config.hosts import HostsConfig, Pool, Size
-from .spec import KNOWN_AFTER_APPLY, HostSpec, Taint
+from .spec import GPU_PRESENT_LABEL, KNOWN_AFTER_APPLY, HostSpec, Taint
 
 if TYPE_CHECKING:
     from ..config.model import StackConfig
@@ -76,6 +76,8 @@ def expand_hosts(config: HostsConfig | StackConfig) -> list[HostPlan]:
                 placement = override.placement or placement
                 this_vm_id = override.vm_id or vm_id
                 instance_type = override.instance_type or instance_type
+            if gpus:  # what the NVIDIA device plugin's node selector looks for
+                labels.setdefault(GPU_PRESENT_LABEL, "true")
             shown = str(address) if address is not None else KNOWN_AFTER_APPLY
             spec = HostSpec(
                 name=name,

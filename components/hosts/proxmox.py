@@ -22,6 +22,10 @@ class ProxmoxHosts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         plans = expand_hosts(cfg.hosts)
+        if px.insecure:
+            pulumi.log.warn("clusterforge:hosts.proxmox.insecure is true: the Proxmox API's TLS certificate is "
+                            "not verified, so the API token goes to whoever answers; trust the Proxmox CA "
+                            "instead (README: Proxmox's certificate) and remove insecure")
         if not px.template.image_checksum:
             pulumi.log.warn("clusterforge:hosts.proxmox.template.imageChecksum is not set: the cloud "
                             "image is downloaded unverified; set it from the image's SHA512SUMS")

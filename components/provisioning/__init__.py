@@ -1,8 +1,11 @@
 """Node provisioning and the kubeadm bootstrap: one local Command per phase.
 
-Each phase runs `python -m components.provisioning.runner PHASE` (ansible-runner) on the
-machine running Pulumi; commands never run during preview. Inventory, variables and the
-SSH key travel in the environment (the key as a secret), never on the command line.
+Each phase runs `scripts/run-phase PHASE --input -` (the runner, ansible-runner) on the
+machine running Pulumi; commands never run during preview. Inventory and variables go in
+on stdin (an environment variable holds at most 128 KiB, a few hundred hosts' worth); the
+SSH key travels in the environment as a secret; none of them is on the command line. The
+commands name the script by a path relative to the project, with no `dir` (they run where
+the program runs), so the state is the same from every checkout and every Python.
 Triggers are the hashes of the playbook tree, the inventory and the variables, so an
 unchanged stack previews as no change and a changed role replaces (re-runs) its phase.
 One more command runs the reset phase when the stack is destroyed.
@@ -10,8 +13,6 @@ One more command runs the reset phase when the stack is destroyed.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pulumi
 import pulumi_command as command
@@ -23,21 +24,22 @@ from ..hosts.spec import HostSpec
 from .plan import PHASES, digest, phase_inputs
 from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Relative to the project: the provider runs commands in the program's working directory.
+RUN_PHASE = "scripts/run-phase"
 
 # The kubeconfig phase writes admin.conf (server rewritten) to a 0600 temp file and the
 # command prints it: that stdout is kept only as a secret; the run summary goes to stderr.
 _KUBECONFIG_COMMAND = (
     'set -eu; out="$(mktemp)"; trap \'rm -f "$out"\' EXIT; '
-    'CLUSTERFORGE_KUBECONFIG_OUT="$out" "{python}" -m components.provisioning.runner kubeconfig >&2; '
+    f'CLUSTERFORGE_KUBECONFIG_OUT="$out" {RUN_PHASE} kubeconfig --input - >&2; '
     'cat "$out"'
 )
 
 
 _RESET_ON_DESTROY = (
-    'set -eu; if [ -n "${{CLUSTERFORGE_SKIP_RESET:-}}" ]; then '
+    'set -eu; if [ -n "${CLUSTERFORGE_SKIP_RESET:-}" ]; then '
     'echo "clusterforge: CLUSTERFORGE_SKIP_RESET is set, nodes are not reset" >&2; exit 0; fi; '
-    '"{python}" -m components.provisioning.runner reset >&2'
+    f'{RUN_PHASE} reset --input - >&2'
 )
 
 
@@ -51,14 +53,9 @@ def _specs(hosts: list[HostOutput]) -> pulumi.Output[list[HostSpec]]:
         for h, (ssh, internal) in zip(hosts, known)])
 
 
-def _python() -> str:
-    """The interpreter running this program, relative to the project when inside it, so the
-    command kept in state does not change between checkouts of the same project."""
-    exe = Path(sys.executable)
-    try:
-        return str(exe.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(exe)
+def input_document(inventory: dict, variables: dict) -> str:
+    """What a phase reads on stdin (runner --input -)."""
+    return json.dumps({"inventory": inventory, "variables": variables}, sort_keys=True)
 
 
 def build_provisioning(cfg: StackConfig, hosts: HostsResult,
@@ -69,10 +66,8 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
     variables = inputs.apply(lambda pair: pair[1])
     key_names = sorted({h.ssh_key_secret for h in hosts.hosts})
     ssh_key = pulumi.Output.secret(secrets[key_names[0]]) if key_names and key_names[0] in secrets else None
-    environment: dict[str, pulumi.Input[str]] = {
-        "CLUSTERFORGE_INVENTORY": inventory.apply(lambda i: json.dumps(i, sort_keys=True)),
-        "CLUSTERFORGE_VARS": variables.apply(lambda v: json.dumps(v, sort_keys=True)),
-    }
+    stdin = inputs.apply(lambda pair: input_document(*pair))
+    environment: dict[str, pulumi.Input[str]] = {}
     if ssh_key is not None:
         environment["CLUSTERFORGE_SSH_KEY"] = ssh_key
     triggers = [f"playbooks:{playbook_tree_hash(PLAYBOOKS_DIR)}",
@@ -86,9 +81,9 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
     # CLUSTERFORGE_SKIP_RESET=1 pulumi destroy skips the reset (nodes already gone or reused).
     reset = command.local.Command(
         f"{cfg.cluster.name}-reset-on-destroy",
-        delete=_RESET_ON_DESTROY.format(python=_python()),
-        dir=str(PROJECT_ROOT),
-        environment=environment,
+        delete=_RESET_ON_DESTROY,
+        environment=environment or None,
+        stdin=stdin,
         interpreter=["/bin/bash", "-c"],
         logging=command.local.Logging.STDERR,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources)),
@@ -97,13 +92,12 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
     commands: dict[str, command.local.Command] = {}
     for phase in PHASES:
         kubeconfig_phase = phase == "kubeconfig"
-        create = (_KUBECONFIG_COMMAND.format(python=_python()) if kubeconfig_phase
-                  else f'"{_python()}" -m components.provisioning.runner {phase}')
+        create = _KUBECONFIG_COMMAND if kubeconfig_phase else f"{RUN_PHASE} {phase} --input -"
         commands[phase] = command.local.Command(
             f"{cfg.cluster.name}-{phase}",
             create=create,
-            dir=str(PROJECT_ROOT),
-            environment=environment,
+            environment=environment or None,
+            stdin=stdin,
             triggers=triggers,
             interpreter=["/bin/bash", "-c"] if kubeconfig_phase else None,
             # Progress (stderr) streams to the Pulumi log; stdout is the JSON summary,

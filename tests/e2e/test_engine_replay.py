@@ -28,7 +28,10 @@ from clusterforge.stackfile import read_stack
 STACK = "emulated-kwok"
 CHARTS = PROJECT_ROOT.parent / "shared" / "charts"
 ENGINE_BINARIES = ("pulumi", "pulumi-language-yaml", "pulumi-resource-kubernetes")
-GRAFANA = "kube-prometheus-stack.values.grafana.adminPassword"
+# The Grafana admin Secret the program fills from a RandomPassword (the random provider
+# cannot be built here): the replay takes the password from secret config instead.
+GRAFANA = {"secret-monitoring-grafana-admin.stringData": {"admin-user": "admin",
+                                                          "admin-password": "${grafanaAdminPassword}"}}
 
 
 def _needs(kwok_bin):
@@ -83,7 +86,7 @@ def engine(kwok_bin, tmp_path_factory):
         return out
 
     def write(rec_now):
-        program = yaml_program(rec_now, "clusterforge-replay", {GRAFANA: "grafanaAdminPassword"})
+        program = yaml_program(rec_now, "clusterforge-replay", GRAFANA, ["grafanaAdminPassword"])
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=True))
 
     write(rec)

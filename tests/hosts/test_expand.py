@@ -30,7 +30,8 @@ def test_names_addresses_and_overrides():
     cp2 = plans[1]
     assert (cp2.size.cores, cp2.size.memory_mb, cp2.spec.labels) == (4, 65536, {"x": "y"})
     gpu = plans[3].spec
-    assert (gpu.gpus, gpu.labels, gpu.taints[0].key, gpu.role) == (8, {"accel": "h100"}, "gpu", "worker")
+    assert (gpu.gpus, gpu.labels, gpu.taints[0].key, gpu.role) == (
+        8, {"accel": "h100", "nvidia.com/gpu.present": "true"}, "gpu", "worker")   # GPU hosts are labelled
 
 
 def test_cloud_hosts_have_addresses_known_after_apply():

@@ -110,3 +110,12 @@ def test_aws_network_security_group_and_instances():
 def test_existing_machines_declare_no_machine_resources():
     rec = run_stack("onprem")
     assert not [r for r in rec.resources if r.type.startswith(("proxmoxve:", "aws:"))]
+
+
+def test_the_shipped_homelab_verifies_the_proxmox_certificate_and_turning_it_off_is_said():
+    from clusterforge.mockrun import run_stack
+
+    [provider] = run_stack("homelab").of_type("pulumi:providers:proxmoxve")
+    assert provider.inputs["insecure"] == "false"   # provider inputs travel as strings
+    insecure = run_stack("homelab", {"hosts.proxmox.insecure": True})
+    assert any("hosts.proxmox.insecure is true" in m for level, m in insecure.logs if level == "warning")
