@@ -5,6 +5,7 @@ import pulumi
 import pulumi_proxmoxve as proxmoxve
 
 from ..config.model import StackConfig
+from ..config.proxmox_rules import quorum_placement_risk
 from .expand import expand_hosts
 from .outputs import HostOutput, HostsResult
 from .proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
@@ -22,6 +23,9 @@ class ProxmoxHosts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         plans = expand_hosts(cfg.hosts)
+        risk = quorum_placement_risk(cfg)
+        if risk:  # accepted in config, else the config would have been refused
+            pulumi.log.warn(f"clusterforge:hosts.proxmox.requireQuorumOnNodeLoss is false: {risk}")
         if not px.template.image_checksum:
             pulumi.log.warn("clusterforge:hosts.proxmox.template.imageChecksum is not set: the cloud "
                             "image is downloaded unverified; set it from the image's SHA512SUMS")
