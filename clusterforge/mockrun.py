@@ -138,6 +138,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             options["deleteBeforeReplace"] = True
         if request.replaceOnChanges:
             options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+        if request.aliases:
+            options["aliases"] = sorted(a.urn or a.spec.name for a in request.aliases)
         if request.HasField("customTimeouts") and (request.customTimeouts.create or request.customTimeouts.update):
             options["customTimeouts"] = {"create": request.customTimeouts.create,
                                          "update": request.customTimeouts.update,
@@ -156,8 +158,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+
 class PreviewMocks(pulumi_mocks.Mocks):
-    """Resources echo their inputs; outputs computed at apply time stay unknown."""
+    """Resources echo their inputs; outputs computed at apply time stay unknown.
+
+    The stack's own saved outputs (what the engine's readStackOutputs returns from the
+    last checkpoint) are `previous_outputs`: none, as for a new stack, unless a test
+    stands in a previous deployment.
+    """
+
+    def __init__(self, previous_outputs: dict[str, Any] | None = None):
+        self.previous_outputs = previous_outputs or {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = dict(args.inputs)
@@ -169,6 +182,8 @@ class PreviewMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ["zone-a", "zone-b", "zone-c"]}
+        if args.token == READ_STACK_OUTPUTS:
+            return {"name": args.args["name"], "outputs": self.previous_outputs, "secretOutputNames": []}
         return {}
 
 
@@ -197,8 +212,20 @@ class _Collect(logging.Handler):
             self.records.append((record.levelname.lower(), record.getMessage()))
 
 
-def _evaluate(stack: StackFile, program: Path) -> Recording:
-    monitor = RecordingMonitor(PreviewMocks())
+class ProgramRefused(Exception):
+    """The program stopped with a RunError (it logged why); `recording` holds what it did first."""
+
+    def __init__(self, message: str, recording: "Recording"):
+        super().__init__(message)
+        self.recording = recording
+
+    def errors(self) -> list[str]:
+        return [message for level, message in self.recording.logs if level == "error"]
+
+
+def _evaluate(stack: StackFile, program: Path, previous_outputs: dict[str, Any] | None = None) -> Recording:
+    mocks = PreviewMocks(previous_outputs)
+    monitor = RecordingMonitor(mocks)
     collect = _Collect()
     logger = logging.getLogger(f"clusterforge.program.{id(collect)}")
     logger.propagate = False
@@ -207,7 +234,7 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
     loop = asyncio.new_event_loop()  # a fresh loop per evaluation (pulumi#24338)
     asyncio.set_event_loop(loop)
     try:
-        pulumi_mocks.set_mocks(PreviewMocks(), project="clusterforge", stack=stack.name,
+        pulumi_mocks.set_mocks(mocks, project="clusterforge", stack=stack.name,
                                preview=True, monitor=monitor, logger=logger)
         set_all_config(stack.pulumi_config(), sorted(stack.secret_keys))
         root_dir = str(program.parent)
@@ -215,6 +242,9 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
         try:
             loop.run_until_complete(run_pulumi_func(
                 lambda: runpy.run_path(str(program), run_name="__main__")))
+        except pulumi.RunError as err:
+            raise ProgramRefused(str(err), Recording(stack=stack.name, resources=monitor.registrations,
+                                                     outputs={}, config=stack, logs=collect.records)) from None
         finally:
             sys.path.remove(root_dir)
         root = pulumi.runtime.settings.get_root_resource()
@@ -227,17 +257,19 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
                      config=stack, logs=collect.records)
 
 
-def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT) -> Recording:
+def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT,
+                 previous_outputs: dict[str, Any] | None = None) -> Recording:
     # A fresh context: the SDK keeps its settings, config and root stack in context vars.
-    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py")
+    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py", previous_outputs)
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None,
-              root: Path = PROJECT_ROOT) -> Recording:
+              root: Path = PROJECT_ROOT, previous_outputs: dict[str, Any] | None = None) -> Recording:
     """Evaluate `root/__main__.py` for `stack` (with whole top-level keys overridden).
 
     Secrets the stack needs but does not set get placeholders, as in `render`.
+    `previous_outputs` stands in the outputs the stack's last deployment saved.
     """
     stack_file = apply_overrides(read_stack(stack, root), overrides)
     prepare_offline(stack_file)
-    return run_prepared(stack_file, root)
+    return run_prepared(stack_file, root, previous_outputs)

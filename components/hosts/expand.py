@@ -113,5 +113,12 @@ def expand_hosts(config: HostsConfig | StackConfig) -> list[HostPlan]:
     return plans
 
 
+def protected(cfg: "StackConfig", plan: HostPlan) -> bool:
+    """Whether a machine is protected against deletion: an etcd member not being retired,
+    while cluster.protect is on (dropping one from config must be deliberate)."""
+    return (cfg.cluster.protect and plan.spec.role in ("control-plane", "etcd")
+            and plan.spec.name not in cfg.hosts.retire)
+
+
 def host_specs(config: HostsConfig | StackConfig) -> list[HostSpec]:
     return [plan.spec for plan in expand_hosts(config)]

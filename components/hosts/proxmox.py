@@ -6,7 +6,7 @@ import pulumi_proxmoxve as proxmoxve
 
 from ..config.model import StackConfig
 from ..config.proxmox_rules import quorum_placement_risk
-from .expand import expand_hosts
+from .expand import expand_hosts, protected
 from .outputs import HostOutput, HostsResult
 from .proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
                            template_args, template_nodes)
@@ -39,7 +39,6 @@ class ProxmoxHosts(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     ignore_changes=list(IGNORE_CHANGES))))
 
-        retired = set(cfg.hosts.retire)
         predecessors = clone_predecessors(plans, px.clone_concurrency)
         vms: dict[str, proxmoxve.VmLegacy] = {}
         self.hosts: list[HostOutput] = []
@@ -51,8 +50,7 @@ class ProxmoxHosts(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=depends,
                     ignore_changes=list(IGNORE_CHANGES),
-                    # Dropping a control-plane VM from config must be deliberate (hosts.retire).
-                    protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
+                    protect=protected(cfg, plan),
                 )))
             # Static addresses come from config, so they are known before the VM exists.
             self.hosts.append(HostOutput.from_spec(plan.spec, cfg.hosts.ssh.private_key_secret,

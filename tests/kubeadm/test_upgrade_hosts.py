@@ -141,14 +141,14 @@ def test_a_second_upgrade_run_changes_nothing(cluster):
 
 
 def test_destroy_runs_the_declared_reset_on_every_node(cluster):
-    """The delete command the program declares (`<cluster>-reset-on-destroy`), run as Pulumi's
+    """The delete command the program declares (`reset-on-destroy`), run as Pulumi's
     command provider would on destroy: from the project directory, inputs in the environment."""
     from clusterforge.mockrun import run_stack
     from components.provisioning import PROJECT_ROOT
 
     bed, _, _ = cluster
     inventory, variables = cluster_inputs(bed, GROWN, NEW)
-    delete = run_stack("onprem").named("onprem-reset-on-destroy").inputs["delete"]
+    delete = run_stack("onprem").named("reset-on-destroy").inputs["delete"]
     env = {**os.environ, "CLUSTERFORGE_INVENTORY": json.dumps(inventory), "CLUSTERFORGE_VARS": json.dumps(variables),
            "CLUSTERFORGE_SSH_KEY": bed.private_key}
 
