@@ -9,9 +9,9 @@ import pytest
 
 from clusterforge.mockrun import run_prepared, run_stack
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
-from components.provisioning import RESET_ON_DESTROY
-
 from tests.conftest import ROOT
+
+RESET_ON_DESTROY = "reset-on-destroy"  # the fixed name README and state know it by
 
 # pulumi-command 1.2.1 (provider/pkg/provider/common/inputs.go): `triggers` is the only
 # Command input tagged replaceOnChanges; the Python SDK sends it as the resource option below.
