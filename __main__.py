@@ -12,9 +12,9 @@ from components.config.pulumi_config import refuse, stack_config_or_exit
 
 config, secrets = stack_config_or_exit()
 deployed = last.read_deployed()
-dropped = last.dropped_host_findings(config, deployed)
-if dropped:
-    refuse(dropped)
+changes = last.deployed_findings(config, deployed)
+if changes:
+    refuse(changes)
 cluster = Cluster(config.cluster.name, config, secrets, deployed)
 
 pulumi.export("clusterName", config.cluster.name)

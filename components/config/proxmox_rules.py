@@ -1,7 +1,8 @@
 """Rules over Proxmox hosts: node names, VM ID blocks, and where the etcd members run.
 
 A changed `vmId` or `nodeName` replaces a VM, so IDs come from per-pool blocks that must
-not overlap (growing one pool then never moves another's IDs), and a placement that loses
+not overlap (growing one pool then never moves another's IDs), no two VMs share one
+(overrides may pin a VM anywhere else), and a placement that loses
 etcd quorum with one Proxmox node is refused unless the stack says it accepts that.
 """
 from __future__ import annotations
@@ -20,9 +21,6 @@ class IdBlock(NamedTuple):
     last: int
     owner: str  # who the block belongs to, in words
     path: str  # the config key that places it
-
-    def holds(self, vm_id: int) -> bool:
-        return self.first <= vm_id <= self.last
 
     def overlaps(self, other: "IdBlock") -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -84,22 +82,16 @@ def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
                           f"{hosts} hosts do not fit the pool's block of {px.vm_ids_per_pool} VM IDs ({span})",
                           "split the pool, or raise hosts.proxmox.vmIdsPerPool and pin every existing pool's "
                           "current first ID with vmIdBase so no VM ID moves")
-    # Overrides must stay out of every block: inside one they collide once that pool grows.
-    for name, override in sorted(cfg.hosts.overrides.items()):
-        if override.vm_id is None:
-            continue
-        for block in [*templates, *blocks]:
-            if block.holds(override.vm_id):
-                yield Finding(join_path("hosts", "overrides", name, "vmId"),
-                              f"VM ID {override.vm_id} of {name} is inside the block of {block.owner} "
-                              f"({block.first}..{block.last})", "pick an ID outside every pool's block and the templates")
-                break
-    owners: dict[int, str] = {}
+    # An override may pin a VM inside another pool's block (a VM numbered by an older
+    # clusterforge keeps its ID); that pool then cannot grow into it.
+    # Blocks that do not overlap keep pool-numbered VMs apart; only a pinned ID can collide.
+    owners: dict[int, str] = {block.first: block.owner for block in templates}
+    pinned = {name for name, override in cfg.hosts.overrides.items() if override.vm_id is not None}
     for plan in expand_hosts(cfg.hosts):
-        if plan.vm_id in owners:
+        if plan.vm_id in owners and (plan.spec.name in pinned or owners[plan.vm_id] in pinned):
             yield Finding(join_path("hosts", "overrides", plan.spec.name, "vmId"),
                           f"VM ID {plan.vm_id} of {plan.spec.name} is already used by {owners[plan.vm_id]}",
-                          "give every VM its own ID")
+                          "give every VM its own ID (hosts.overrides.<host>.vmId); a VM that exists keeps its ID")
         owners.setdefault(plan.vm_id, plan.spec.name)
 
 

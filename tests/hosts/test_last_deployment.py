@@ -1,4 +1,5 @@
-"""A host the last deployment had leaves the config only after it was retired.
+"""Checks against what the last deployment built: a host leaves the config only after it
+was retired, and a running VM keeps its VM ID (a changed ID replaces the VM).
 
 The previous deployment is a test double at the one boundary the program reads it
 through: the engine's `pulumi:pulumi:readStackOutputs` for this stack (the mock runtime
@@ -9,6 +10,7 @@ import pytest
 
 from clusterforge.mockrun import ProgramRefused, run_stack
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
+from components.config import ConfigError
 from components.deployed import Deployed, dropped_host_findings, recorded
 
 HOMELAB = ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
@@ -27,7 +29,8 @@ def previous(overrides=None):
 
 
 def test_the_record_lists_every_declared_host_and_the_retired_ones():
-    assert recorded(config()) == {"hosts": HOMELAB, "retiredHosts": []}
+    assert recorded(config()) == {"hosts": HOMELAB, "retiredHosts": [], "vmIds": {
+        "cp-1": 201, "cp-2": 202, "cp-3": 203, "worker-1": 301, "worker-2": 302, "worker-3": 303}}
     assert recorded(config({"hosts.retire": ["worker-3"]}))["retiredHosts"] == ["worker-3"]
 
 
@@ -73,7 +76,38 @@ def test_the_record_is_exported_only_once_provisioning_is_done():
     assert outputs["clusterName"] == "homelab"
 
 
-def test_a_deployment_by_an_older_clusterforge_is_not_checked_and_the_run_says_so():
-    rec = run_stack("homelab", WITHOUT_WORKER_3, previous_outputs={"clusterName": "homelab"})
+def _refusals(overrides, outputs):
+    with pytest.raises(ProgramRefused) as refused:
+        run_stack("homelab", overrides, previous_outputs=outputs)
+    return refused.value.errors()
+
+
+def test_a_running_vm_keeps_its_vm_id():
+    errors = _refusals({"hosts.proxmox.vmIdStart": 1001}, previous())
+    assert len(errors) == 6
+    assert errors[0] == ("clusterforge:hosts.overrides.cp-1.vmId: cp-1 runs as VM 201 (the last deployment "
+                         "recorded it); this config gives it VM ID 1001, and a changed VM ID replaces (deletes) "
+                         "the VM (fix: keep its ID: hosts.overrides.cp-1.vmId: 201)")
+    pinned = {"hosts.proxmox.vmIdStart": 1001, "hosts.pools[0].vmIdBase": 201, "hosts.pools[1].vmIdBase": 301}
+    assert "cp-1" in {r.name for r in run_stack("homelab", pinned, previous_outputs=previous()).resources}
+
+
+OLDER_CLUSTERFORGE = {"clusterName": "homelab", "kubeconfig": "[secret]", "kubernetesVersion": "1.36.2"}
+SEQUENTIAL_WORKERS = {"worker-1": 204, "worker-2": 205, "worker-3": 206}
+
+
+def test_upgrading_from_one_vm_id_sequence_keeps_every_vm():
+    """An older clusterforge numbered VMs 201-206 over both pools and recorded nothing."""
+    errors = _refusals(None, OLDER_CLUSTERFORGE)
+    assert [e.split(":")[1] for e in errors] == [f"hosts.overrides.{name}.vmId" for name in SEQUENTIAL_WORKERS]
+    assert errors[0].endswith("(fix: if the VM exists, keep its ID: hosts.overrides.worker-1.vmId: 204)")
+    pins = {f"hosts.overrides.{name}.vmId": vm_id for name, vm_id in SEQUENTIAL_WORKERS.items()}
+    rec = run_stack("homelab", pins, previous_outputs=OLDER_CLUSTERFORGE)
+    assert {r.name: r.inputs["vmId"] for r in rec.resources if r.name.startswith("worker-")} == SEQUENTIAL_WORKERS
     assert ("warning", "clusterforge: the last deployment recorded no host list (an older clusterforge); "
             "hosts dropped from the config are checked from the next run on") in rec.logs
+    # Growing the control planes into a pinned ID is refused, never shifted.
+    stack = apply_overrides(read_stack("homelab"), {**pins, "hosts.pools[0].count": 5})
+    with pytest.raises(ConfigError) as caught:
+        prepare_offline(stack)
+    assert "VM ID 204 of worker-1 is already used by cp-4" in str(caught.value)
