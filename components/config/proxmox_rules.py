@@ -82,9 +82,9 @@ def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
                           f"{hosts} hosts do not fit the pool's block of {px.vm_ids_per_pool} VM IDs ({span})",
                           "split the pool, or raise hosts.proxmox.vmIdsPerPool and pin every existing pool's "
                           "current first ID with vmIdBase so no VM ID moves")
+    # Blocks that do not overlap keep pool-numbered VMs apart, so only a pinned ID can collide.
     # An override may pin a VM inside another pool's block (a VM numbered by an older
-    # clusterforge keeps its ID); that pool then cannot grow into it.
-    # Blocks that do not overlap keep pool-numbered VMs apart; only a pinned ID can collide.
+    # clusterforge keeps its ID); that pool's growth into it is refused here.
     owners: dict[int, str] = {block.first: block.owner for block in templates}
     pinned = {name for name, override in cfg.hosts.overrides.items() if override.vm_id is not None}
     for plan in expand_hosts(cfg.hosts):

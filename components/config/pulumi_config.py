@@ -50,11 +50,11 @@ def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
     try:
         cfg = load_stack_config(plain)
-        missing = missing_secret_findings(cfg, present)
-        if missing:
-            raise ConfigError(missing)
+        findings = missing_secret_findings(cfg, present)
     except ConfigError as err:
-        refuse(err.findings)
+        findings = err.findings
+    if findings:
+        refuse(findings)
     secrets = {key: pulumi.Output.secret(str(raw[prefix + key])) for key in sorted(present)}
     return cfg, secrets
 
