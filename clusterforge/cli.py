@@ -18,7 +18,7 @@ from .stackfile import StackFileError, stack_names
 
 
 def _render(args) -> int:
-    from .render import render_stack, summary
+    from .render import RenderOutError, render_stack, summary
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     for stack in stacks:
@@ -34,6 +34,9 @@ def _render(args) -> int:
         except DuplicateUrnError as err:
             print(f"clusterforge render: {err}; nothing was rendered", file=sys.stderr)
             return 1
+        except RenderOutError as err:
+            print(f"clusterforge render {stack}: --out {err}; nothing was changed", file=sys.stderr)
+            return 2
         print(summary(result))
     return 0
 
@@ -136,7 +139,8 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="evaluate a stack offline and write plan, manifests, releases, inventory, graph")
     r.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or 'all'")
-    r.add_argument("--out", help="output directory (default build/STACK)")
+    r.add_argument("--out", help="output directory (default build/STACK); replaced only if empty, new "
+                                 "or written by an earlier render")
     r.set_defaults(func=_render)
 
     c = sub.add_parser("check", help="validate a stack's config and every object it declares")

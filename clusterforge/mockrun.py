@@ -177,6 +177,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             options["replaceOnChanges"] = sorted(request.replaceOnChanges)
         if request.transforms:
             options["transforms"] = len(request.transforms)
+        if request.aliases:
+            options["aliases"] = sorted(a.urn or a.spec.name for a in request.aliases)
         if request.HasField("customTimeouts") and (request.customTimeouts.create or request.customTimeouts.update):
             options["customTimeouts"] = {"create": request.customTimeouts.create,
                                          "update": request.customTimeouts.update,
@@ -196,8 +198,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+
 class PreviewMocks(pulumi_mocks.Mocks):
-    """Resources echo their inputs; outputs computed at apply time stay unknown."""
+    """Resources echo their inputs; outputs computed at apply time stay unknown.
+
+    The stack's own saved outputs (what the engine's readStackOutputs returns from the
+    last checkpoint) are `previous_outputs`: none, as for a new stack, unless a test
+    stands in a previous deployment.
+    """
+
+    def __init__(self, previous_outputs: dict[str, Any] | None = None):
+        self.previous_outputs = previous_outputs or {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = dict(args.inputs)
@@ -209,6 +222,8 @@ class PreviewMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ["zone-a", "zone-b", "zone-c"]}
+        if args.token == READ_STACK_OUTPUTS:
+            return {"name": args.args["name"], "outputs": self.previous_outputs, "secretOutputNames": []}
         return {}
 
 
@@ -237,6 +252,17 @@ class _Collect(logging.Handler):
             self.records.append((record.levelname.lower(), record.getMessage()))
 
 
+class ProgramRefused(Exception):
+    """The program stopped with a RunError (it logged why); `recording` holds what it did first."""
+
+    def __init__(self, message: str, recording: "Recording"):
+        super().__init__(message)
+        self.recording = recording
+
+    def errors(self) -> list[str]:
+        return [message for level, message in self.recording.logs if level == "error"]
+
+
 def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Recording:
     monitor = RecordingMonitor(mocks)
     collect = _Collect()
@@ -255,6 +281,9 @@ def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Rec
         try:
             loop.run_until_complete(run_pulumi_func(
                 lambda: runpy.run_path(str(program), run_name="__main__")))
+        except pulumi.RunError as err:
+            raise ProgramRefused(str(err), Recording(stack=stack.name, resources=monitor.registrations,
+                                                     outputs={}, config=stack, logs=collect.records)) from None
         finally:
             sys.path.remove(root_dir)
         root = pulumi.runtime.settings.get_root_resource()
@@ -270,18 +299,23 @@ def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Rec
 
 
 def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT,
-                 mocks: pulumi_mocks.Mocks | None = None) -> Recording:
-    """`mocks` stand in for the providers (default: PreviewMocks, as in a preview)."""
+                 mocks: pulumi_mocks.Mocks | None = None,
+                 previous_outputs: dict[str, Any] | None = None) -> Recording:
+    """`mocks` stand in for the providers (default: PreviewMocks, as in a preview);
+    `previous_outputs` for the stack's last deployment (default: none, a new stack)."""
     # A fresh context: the SDK keeps its settings, config and root stack in context vars.
-    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py", mocks or PreviewMocks())
+    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py",
+                                     mocks or PreviewMocks(previous_outputs))
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None,
-              root: Path = PROJECT_ROOT, mocks: pulumi_mocks.Mocks | None = None) -> Recording:
+              root: Path = PROJECT_ROOT, mocks: pulumi_mocks.Mocks | None = None,
+              previous_outputs: dict[str, Any] | None = None) -> Recording:
     """Evaluate `root/__main__.py` for `stack` (with whole top-level keys overridden).
 
     Secrets the stack needs but does not set get placeholders, as in `render`.
+    `previous_outputs` stands in the outputs the stack's last deployment saved.
     """
     stack_file = apply_overrides(read_stack(stack, root), overrides)
     prepare_offline(stack_file)
-    return run_prepared(stack_file, root, mocks)
+    return run_prepared(stack_file, root, mocks, previous_outputs)

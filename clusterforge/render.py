@@ -8,6 +8,8 @@ Artifacts (all deterministic, so two renders of one stack are byte-identical):
   inventory.yaml   the Ansible inventory the provisioning phases use
   graph.dot/.svg   the dependency graph: components as boxes, each dependency once, left to right
   notes.txt        what the program said (parts declared but not built yet, ...)
+The directory holds a marker file; only such a directory (or an empty or new one) is
+ever replaced, see render_out.py.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from components.config.model import StackConfig
 from . import PROJECT_ROOT
 from . import graph
 from .mockrun import Recording, Registration, run_stack
+from .render_out import RenderOutError, check_out_dir, fresh_out_dir
 from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -79,10 +82,14 @@ def kubernetes_objects(recording: Recording) -> list[dict]:
     return objects
 
 
+def _file_name(*parts: str) -> str:
+    """A YAML file name from names: nothing but [a-z0-9.-], so it stays in its directory."""
+    return re.sub(r"[^a-z0-9.-]+", "-", "-".join(p for p in parts if p).lower()) + ".yaml"
+
+
 def _object_file(obj: dict) -> str:
     meta = obj.get("metadata") or {}
-    parts = [obj["kind"], meta.get("namespace", ""), str(meta.get("name", "unnamed"))]
-    return re.sub(r"[^a-z0-9.-]+", "-", "-".join(p for p in parts if p).lower()) + ".yaml"
+    return _file_name(obj["kind"], meta.get("namespace", ""), str(meta.get("name", "unnamed")))
 
 
 def _release_doc(reg: Registration) -> dict:
@@ -136,17 +143,17 @@ def _inventory(cfg: StackConfig) -> str:
 
 def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,
                  root: Path = PROJECT_ROOT) -> RenderResult:
-    """Render one stack into `out` (default build/STACK). Raises ConfigError on bad config."""
+    """Render one stack into `out` (default build/STACK). Raises ConfigError on bad config,
+    RenderOutError (before anything is evaluated or removed) on an output path it must not use."""
     stack_file = apply_overrides(read_stack(stack, root), overrides)
-    cfg, notes = prepare_offline(stack_file)
     out = Path(out) if out is not None else root / "build" / stack
+    check_out_dir(out)
+    cfg, notes = prepare_offline(stack_file)
     recording = _evaluate(stack_file, root)
     result = RenderResult(stack=stack, out=out, config=cfg, recording=recording, notes=notes)
     result.notes += [msg for level, msg in recording.logs if level in ("warning", "error")]
 
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    fresh_out_dir(out, stack)
     a = result.artifacts
     plan = _plan(recording)
     a["plan"] = _write(out / "plan.json", json.dumps(plan, indent=2, sort_keys=True) + "\n")
@@ -165,7 +172,7 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
     (out / "releases").mkdir()
     for reg in recording.of_type(HELM_RELEASE):
         doc = _release_doc(reg)
-        _write(out / "releases" / f"{doc['namespace']}-{doc['name']}.yaml", dump_yaml(doc))
+        _write(out / "releases" / _file_name(doc["namespace"], doc["name"]), dump_yaml(doc))
     a["releases"] = out / "releases"
 
     a["inventory"] = _write(out / "inventory.yaml", _inventory(cfg))
@@ -205,4 +212,4 @@ def summary(result: RenderResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ConfigError", "RenderResult", "render_stack", "summary", "run_stack"]
+__all__ = ["ConfigError", "RenderOutError", "RenderResult", "render_stack", "summary", "run_stack"]

@@ -10,6 +10,7 @@ import pulumi
 from .access import ClusterAccess
 from .addons import build_addons
 from .config.model import StackConfig
+from .deployed import Deployed
 from .emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from .hosts import build_hosts
 from .kube import cluster_provider
@@ -26,7 +27,7 @@ class Cluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
-                 opts: pulumi.ResourceOptions | None = None):
+                 deployed: Deployed | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:index:Cluster", name, None, opts)
 
         if cfg.hosts.kind == "kind":
@@ -37,7 +38,7 @@ class Cluster(pulumi.ComponentResource):
             host_names = []
         else:
             hosts = build_hosts(cfg, secrets, parent=self)
-            access = build_provisioning(cfg, hosts, secrets, parent=self)
+            access = build_provisioning(cfg, hosts, secrets, parent=self, deployed=deployed)
             host_names = [h.name for h in hosts.hosts]
 
         provider = cluster_provider(cfg, access.kubeconfig, parent=self)
@@ -63,4 +64,5 @@ class Cluster(pulumi.ComponentResource):
             not_built_yet("tenants", f"{len(cfg.tenants)} tenant(s)")
 
         self.kubeconfig = pulumi.Output.secret(access.kubeconfig)
+        self.ready = access.ready  # the cluster is built (provisioning done) after these
         self.register_outputs({"kubeconfig": self.kubeconfig, "hosts": host_names})

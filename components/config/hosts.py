@@ -53,6 +53,9 @@ class Pool(StrictModel):
     taints: list[TaintConfig] = []
     # Proxmox nodes the pool's VMs are spread over (round-robin); default: all nodes.
     placement: list[str] = []
+    # First Proxmox VM ID of the pool's block (hosts.proxmox.vmIdsPerPool IDs); default:
+    # hosts.proxmox.vmIdStart + the pool's position times the block size.
+    vm_id_base: int | None = Field(None, ge=100, le=999_999_999)
     # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
     instance_type: str | None = None
 
@@ -110,7 +113,13 @@ class ProxmoxConfig(StrictModel):
     nodes: list[str] = Field(min_length=1)
     datastore: str = "local-lvm"
     template: ProxmoxTemplate
+    # Each pool owns a block of VM IDs, so growing one pool never moves another's IDs (a
+    # changed vmId replaces the VM): pool i starts at vmIdStart + i * vmIdsPerPool.
     vm_id_start: int = Field(200, ge=100, le=999_999_999)
+    vm_ids_per_pool: int = Field(100, ge=1, le=100_000)
+    # Refuse a placement where losing one Proxmox node loses etcd quorum; false accepts
+    # it (the program then warns on every run).
+    require_quorum_on_node_loss: bool = True
     # Parallel clones of one template hit storage-lock timeouts; clone this many at once.
     clone_concurrency: int = Field(2, ge=1, le=16)
     clone_retries: int = Field(3, ge=0, le=10)

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, ip_address
 from ..hosts.expand import expand_hosts, pool_addresses
 from .base import Finding, join_path
 from .model import StackConfig
+from .proxmox_rules import proxmox_findings
 
 
 def core_findings(cfg: StackConfig) -> list[Finding]:
@@ -26,7 +27,7 @@ def core_findings(cfg: StackConfig) -> list[Finding]:
         _overrides_name_hosts,
         _control_plane_quorum,
         _endpoint_and_ha,
-        _proxmox_placement_and_ids,
+        proxmox_findings,
         _retirements,
     )
     return [finding for rule in rules for finding in rule(cfg)]
@@ -262,38 +263,6 @@ def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
             yield Finding("kubernetes.controlPlaneEndpoint.host",
                           f"{k.control_plane_endpoint.host} differs from the kube-vip address {k.ha.vip}",
                           "drop controlPlaneEndpoint (it defaults to the VIP) or make them agree")
-
-
-def _proxmox_placement_and_ids(cfg: StackConfig) -> Iterator[Finding]:
-    px = cfg.hosts.proxmox
-    if px is None or cfg.hosts.kind != "proxmox":
-        return
-    nodes = set(px.nodes)
-    for i, node in enumerate(px.nodes):
-        if node in px.nodes[:i]:
-            yield Finding(join_path("hosts", "proxmox", "nodes", i), f"Proxmox node {node!r} is listed twice",
-                          "list every node once")
-    for i, pool in enumerate(cfg.hosts.pools):
-        for j, target in enumerate(pool.placement):
-            if target not in nodes:
-                yield Finding(join_path("hosts", "pools", i, "placement", j), f"{target!r} is not a Proxmox node",
-                              f"use one of: {', '.join(px.nodes)}")
-    for name, override in sorted(cfg.hosts.overrides.items()):
-        if override.placement is not None and override.placement not in nodes:
-            yield Finding(join_path("hosts", "overrides", name, "placement"),
-                          f"{override.placement!r} is not a Proxmox node", f"use one of: {', '.join(px.nodes)}")
-    owners = {px.template.vm_id + i: f"the template on {node}" for i, node in enumerate(px.nodes)}
-    for plan in expand_hosts(cfg.hosts):
-        if plan.vm_id is None:
-            continue
-        if plan.vm_id in owners:
-            path = (join_path("hosts", "overrides", plan.spec.name, "vmId")
-                    if plan.spec.name in cfg.hosts.overrides and cfg.hosts.overrides[plan.spec.name].vm_id
-                    else "hosts.proxmox.vmIdStart")
-            yield Finding(path, f"VM ID {plan.vm_id} of {plan.spec.name} is already used by {owners[plan.vm_id]}",
-                          "give every VM its own ID")
-        else:
-            owners[plan.vm_id] = plan.spec.name
 
 
 def _retirements(cfg: StackConfig) -> Iterator[Finding]:

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 from ..config.model import StackConfig
 from .aws_spec import (api_address_args, instance_args, key_pair_args, security_group_args, subnet_args,
                        tags, vpc_args)
-from .expand import expand_hosts
+from .expand import expand_hosts, protected
 from .outputs import HostOutput, HostsResult
 
 
@@ -43,7 +43,6 @@ class AwsHosts(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup("nodes", vpc_id=vpc_id, **security_group_args(cfg), opts=child)
         key = aws.ec2.KeyPair("ssh", **key_pair_args(cfg), opts=child)
 
-        retired = set(cfg.hosts.retire)
         self.hosts: list[HostOutput] = []
         instances: list[pulumi.Resource] = []
         for plan in expand_hosts(cfg.hosts):
@@ -53,7 +52,7 @@ class AwsHosts(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=network,
                     ignore_changes=["ami"],  # a newer AMI must not replace running nodes
-                    protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
+                    protect=protected(cfg, plan),
                 )))
             instances.append(instance)
             public = instance.public_ip

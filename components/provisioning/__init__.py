@@ -8,7 +8,7 @@ commands name the script by a path relative to the project, with no `dir` (they 
 the program runs), so the state is the same from every checkout and every Python.
 Triggers are the hashes of the playbook tree, the inventory and the variables, so an
 unchanged stack previews as no change and a changed role replaces (re-runs) its phase.
-One more command runs the reset phase when the stack is destroyed.
+One more command, `reset-on-destroy`, runs the reset phase when the stack is destroyed.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pulumi_command as command
 
 from ..access import ClusterAccess
 from ..config.model import StackConfig
+from ..deployed import Deployed
 from ..hosts.outputs import HostOutput, HostsResult
 from ..hosts.spec import HostSpec
 from .plan import PHASES, digest, phase_inputs
@@ -58,8 +59,18 @@ def input_document(inventory: dict, variables: dict) -> str:
     return json.dumps({"inventory": inventory, "variables": variables}, sort_keys=True)
 
 
+RESET_ON_DESTROY = "reset-on-destroy"
+
+
+def _reset_aliases(cfg: StackConfig, deployed: Deployed | None) -> list[pulumi.Alias]:
+    """The reset command's names before it had a fixed one: `<cluster>-reset-on-destroy`."""
+    names = {cfg.cluster.name} | ({deployed.cluster_name} if deployed and deployed.cluster_name else set())
+    return [pulumi.Alias(name=f"{name}-{RESET_ON_DESTROY}") for name in sorted(names)]
+
+
 def build_provisioning(cfg: StackConfig, hosts: HostsResult,
-                       secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> ClusterAccess:
+                       secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
+                       deployed: Deployed | None = None) -> ClusterAccess:
     specs = _specs(hosts.hosts)
     inputs = specs.apply(lambda s: phase_inputs(cfg, s))
     inventory = inputs.apply(lambda pair: pair[0])
@@ -74,19 +85,25 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
                 inventory.apply(lambda i: f"inventory:{digest(i)}"),
                 variables.apply(lambda v: f"variables:{digest(v)}")]
 
-    # `pulumi destroy` resets the nodes (kubeadm reset) before their machines go. This command
-    # does nothing on create or update and runs the reset phase on delete. It has no triggers,
-    # so it is never replaced (a replacement would reset a live cluster); every phase depends
-    # on it, so a destroy deletes it after them and before the machines.
+    # `pulumi destroy` resets the nodes (kubeadm reset) before their machines go. pulumi-command
+    # runs `delete` whenever the resource is deleted or replaced, so nothing else may do either:
+    # - no create or update: an input change (host added, key rotated) is an update that runs
+    #   nothing and keeps the new inventory for the destroy;
+    # - no triggers (the only Command input that replaces it) and no replaceOnChanges;
+    # - one name whatever the cluster is called, aliased to the cluster-named one of earlier
+    #   versions (current and last deployed cluster name): no upgrade or rename deletes it;
+    # - protected while cluster.protect is on: a change that stops declaring it fails instead.
+    # Every phase depends on it, so a destroy deletes it after them and before the machines.
     # CLUSTERFORGE_SKIP_RESET=1 pulumi destroy skips the reset (nodes already gone or reused).
     reset = command.local.Command(
-        f"{cfg.cluster.name}-reset-on-destroy",
+        RESET_ON_DESTROY,
         delete=_RESET_ON_DESTROY,
         environment=environment or None,
         stdin=stdin,
         interpreter=["/bin/bash", "-c"],
         logging=command.local.Logging.STDERR,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources),
+                                    protect=cfg.cluster.protect, aliases=_reset_aliases(cfg, deployed)),
     )
     previous: list[pulumi.Resource] = [reset, *hosts.resources]
     commands: dict[str, command.local.Command] = {}

@@ -58,7 +58,7 @@ def test_proxmox_placement_round_robin_and_vm_ids():
     plans = expand_hosts(cfg)
     assert [(p.spec.name, p.placement, p.vm_id) for p in plans] == [
         ("n-1", "a", 500), ("n-2", "c", 900), ("n-3", "c", 502), ("n-4", "a", 503),
-        ("p-1", "c", 504), ("p-2", "c", 505)]
+        ("p-1", "c", 600), ("p-2", "c", 601)]
 
 
 pools = st.lists(

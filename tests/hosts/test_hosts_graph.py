@@ -20,11 +20,11 @@ def homelab():
 
 def test_proxmox_templates_per_node_from_downloaded_image(homelab):
     images = {r.name: r for r in homelab.of_type("proxmoxve:download/file:File")}
-    assert sorted(images) == ["image-pve1", "image-pve2"]
+    assert sorted(images) == ["image-pve1", "image-pve2", "image-pve3"]
     assert images["image-pve1"].inputs["contentType"] == "import"
     assert images["image-pve1"].inputs["url"].endswith(".qcow2")
     templates = {r.name: r for r in homelab.of_type(VM) if r.inputs.get("template")}
-    assert sorted(templates) == ["template-pve1", "template-pve2"]
+    assert sorted(templates) == ["template-pve1", "template-pve2", "template-pve3"]
     assert templates["template-pve2"].inputs["vmId"] == 9001
     assert images["image-pve2"].urn in templates["template-pve2"].dependencies
 
@@ -32,7 +32,7 @@ def test_proxmox_templates_per_node_from_downloaded_image(homelab):
 def test_proxmox_clone_inputs(homelab):
     vm = homelab.named("worker-3")
     i = vm.inputs
-    assert (i["nodeName"], i["vmId"], i["clone"]["nodeName"], i["clone"]["vmId"]) == ("pve2", 206, "pve2", 9001)
+    assert (i["nodeName"], i["vmId"], i["clone"]["nodeName"], i["clone"]["vmId"]) == ("pve2", 303, "pve2", 9001)
     assert i["clone"]["full"] is True and i["clone"]["retries"] == 3
     assert (i["cpu"]["cores"], i["memory"]["dedicated"], i["disks"][0]["size"]) == (8, 32768, 100)
     assert i["initialization"]["ipConfigs"] == [{"ipv4": {"address": "192.168.10.23/24",

@@ -141,7 +141,7 @@ def test_a_second_upgrade_run_changes_nothing(cluster):
 
 
 def test_destroy_runs_the_declared_reset_on_every_node(cluster):
-    """The delete command the program declares (`<cluster>-reset-on-destroy`), run as Pulumi's
+    """The delete command the program declares (`reset-on-destroy`), run as Pulumi's
     command provider would on destroy: from the project directory, inputs on stdin, the key in
     the environment."""
     from clusterforge import PROJECT_ROOT
@@ -150,7 +150,7 @@ def test_destroy_runs_the_declared_reset_on_every_node(cluster):
 
     bed, _, _ = cluster
     inventory, variables = cluster_inputs(bed, GROWN, NEW)
-    delete = run_stack("onprem").named("onprem-reset-on-destroy").inputs["delete"]
+    delete = run_stack("onprem").named("reset-on-destroy").inputs["delete"]
     env = {**os.environ, "CLUSTERFORGE_SSH_KEY": bed.private_key}
     stdin = input_document(inventory, variables)
 
