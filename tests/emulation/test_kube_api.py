@@ -106,6 +106,16 @@ def test_apply_is_server_side_apply_of_object_then_status(fake_server):
     assert status["body"]["status"]["capacity"]["nvidia.com/gpu"] == "8"
 
 
+def test_create_is_one_server_side_apply_with_status(fake_server):
+    server, requests = fake_server
+    node = __import__("components.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
+    KubeNodeApi(_kubeconfig(server)).create(node)
+    (req,) = requests
+    assert req["method"] == "PATCH" and req["path"] == "/api/v1/nodes/a100-use1-0"
+    assert req["content_type"] == "application/apply-patch+yaml"
+    assert req["body"]["status"]["capacity"]["nvidia.com/gpu"] == "8"
+
+
 def test_delete_treats_not_found_as_done(fake_server):
     server, requests = fake_server
     api = KubeNodeApi(_kubeconfig(server))
@@ -137,5 +147,6 @@ def test_the_command_pulumi_runs_applies_through_the_api(fake_server, tmp_path):
     # The kubeconfig never appears on a command line or in the output.
     assert "test-token" not in proc.stdout + proc.stderr
     patches = sorted(r["path"] for r in requests if r["method"] == "PATCH")
-    assert patches == sorted([f"/api/v1/nodes/a100-use1-{i}" for i in range(3)]
-                             + [f"/api/v1/nodes/a100-use1-{i}/status" for i in range(3)])
+    # New nodes: one server-side apply each, status included.
+    assert patches == sorted(f"/api/v1/nodes/a100-use1-{i}" for i in range(3))
+    assert all("status" in r["body"] for r in requests if r["method"] == "PATCH")

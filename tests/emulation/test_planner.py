@@ -53,6 +53,13 @@ class FakeNodeApi:
         self._check("status", name)
         self.nodes[name]["status"] = copy.deepcopy(node["status"])
 
+    def create(self, node: dict) -> None:
+        # Server-side apply that creates the object keeps the status it carries.
+        name = node["metadata"]["name"]
+        self._check("create", name)
+        self.nodes[name] = {"metadata": copy.deepcopy(node["metadata"]), "spec": copy.deepcopy(node["spec"]),
+                            "status": copy.deepcopy(node["status"])}
+
     def delete(self, name: str) -> None:
         self._check("delete", name)
         self.nodes.pop(name, None)
