@@ -24,6 +24,8 @@ from kubernetes_validate import utils as k8s_schemas
 from kubernetes_validate.utils import VersionNotSupportedError
 from packaging.version import Version
 
+from .mockrun import SECRET_TEXT, UNKNOWN_TEXT
+
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -150,7 +152,8 @@ def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None)
         return findings + [ObjectFinding(oid, "", err.message)]
     if builtin is not None:
         errors = sorted(builtin.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
-        return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors]
+        return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors
+                           if not _render_placeholder(e)]
     not_builtin = (f"{kind} {api_version} is not a built-in kind of Kubernetes "
                    f"{k8s_schemas.major_minor(kubernetes_version.lstrip('v'))}")
     schema = crds.get(api_version, kind) if crds is not None else None
@@ -158,11 +161,19 @@ def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None)
         where = f"in {crds.directory}" if crds is not None else "(no CRD schema directory given)"
         return findings + [ObjectFinding(oid, "", f"{not_builtin}, and no CRD for {api_version} {kind} {where}")]
     schema = copy.deepcopy(schema)
-    # CRD schemas leave metadata loose; the apiVersion/kind pair was matched above.
-    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    # The API server allows these at the root whatever the CRD says (Istio's CRDs leave
+    # apiVersion and kind out); metadata stays loose; apiVersion/kind were matched above.
+    schema.setdefault("properties", {}).update(
+        {"metadata": {"type": "object"}, "apiVersion": {"type": "string"}, "kind": {"type": "string"}})
     validator = jsonschema.Draft4Validator(schema)
     errors = sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
-    return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors]
+    return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors
+                       if not _render_placeholder(e)]
+
+
+def _render_placeholder(error) -> bool:
+    """A value the render cannot show (a secret, or known only after apply) fits any schema."""
+    return error.instance in (SECRET_TEXT, UNKNOWN_TEXT)
 
 
 def validate_objects(objects: list[dict], kubernetes_version: str,

@@ -38,7 +38,7 @@ class Cluster(pulumi.ComponentResource):
             host_names = [h.name for h in hosts.hosts]
 
         provider = cluster_provider(cfg, access.kubeconfig, parent=self)
-        addons = build_addons(cfg, provider, depends_on=access.ready, parent=self)
+        addons = build_addons(cfg, provider, depends_on=access.ready, parent=self, secrets=secrets)
         for note in addons.notes:
             pulumi.log.warn(note)
         if cfg.emulation is not None:

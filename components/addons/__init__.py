@@ -15,7 +15,8 @@ import pulumi_random as random
 
 from ..config.model import StackConfig
 from ..kube_objects import declare
-from .catalog import addon_graph, all_addons, crd_sources, planned_notes
+from .catalog import addon_graph, all_addons, crd_sources
+from .ingress_secrets import ingress_inputs
 from .spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
@@ -37,9 +38,15 @@ class HelmAddon(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:addons:HelmAddon", spec.key, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        namespace = k8s.core.v1.Namespace(
-            spec.namespace, metadata={"name": spec.namespace, "labels": dict(spec.namespace_labels)},
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
+        before = list(depends_on)
+        if spec.owns_namespace:  # else an addon it depends on created it
+            before.append(k8s.core.v1.Namespace(
+                spec.namespace, metadata={"name": spec.namespace, "labels": dict(spec.namespace_labels)},
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on))))
+        before_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before))
+        before += [k8s.yaml.v2.ConfigFile(f"{spec.key}-manifest-{i}", file=url, opts=before_release)
+                   for i, url in enumerate(spec.manifests)]
+        before += [declare(o, before_release) for o in spec.prerequisites]
         oci = spec.repository.startswith("oci://")
         self.release = k8s.helm.v3.Release(
             spec.release,
@@ -53,15 +60,18 @@ class HelmAddon(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=RELEASE_TIMEOUT_S,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace, *depends_on])))
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before)))
         after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
         self.objects = [declare(obj, after_release) for obj in spec.objects]
         self.register_outputs({"release": self.release.name})
 
 
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
-                 parent: pulumi.Resource) -> AddonsResult:
+                 parent: pulumi.Resource, secrets: dict[str, pulumi.Output] | None = None) -> AddonsResult:
     extra = {}
+    ingress = ingress_inputs(cfg, secrets or {}, parent)
+    if ingress is not None:
+        extra["ingress"] = ingress
     if cfg.addons.prometheus.enabled:
         password = random.RandomPassword("grafana-admin", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=parent))
@@ -73,4 +83,4 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
         # An addon waits for the whole component (release and objects) of what it needs.
         addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
                                 opts=pulumi.ResourceOptions(parent=parent))
-    return AddonsResult(releases={k: a.release for k, a in addons.items()}, notes=planned_notes(cfg))
+    return AddonsResult(releases={k: a.release for k, a in addons.items()})

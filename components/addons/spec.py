@@ -1,7 +1,6 @@
 """The pure shape of an addon: one Helm release plus the objects that go with it."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +19,31 @@ class AddonSpec:
     namespace_labels: dict[str, str] = field(default_factory=dict)
     # Objects installed after the release: custom resources need its CRDs and webhooks.
     objects: tuple[dict[str, Any], ...] = ()
+    # Objects the release itself needs (a ConfigMap its pods mount), declared before it.
+    prerequisites: tuple[dict[str, Any], ...] = ()
+    # Pinned upstream manifests (CRDs no chart ships) applied before the release.
+    manifests: tuple[str, ...] = ()
+    # False when another addon's release shares and creates the namespace.
+    owns_namespace: bool = True
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the mappings and lists; leaves (Pulumi Outputs among them) are shared."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge user values over ours: mappings merge, anything else replaces."""
-    out = copy.deepcopy(base)
+    out = _copy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge_values(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copy(value)
     return out
 
 

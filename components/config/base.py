@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
+import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -93,3 +94,15 @@ def _check_dns_label(value: str) -> str:
 
 
 DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
+
+
+def values_mapping(value: Any) -> dict[str, Any]:
+    """Values as a mapping, or a YAML string holding one (KEMU's `valuesObject`)."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"values is a string but not valid YAML ({exc}); use a mapping") from None
+    if not isinstance(value, dict):
+        raise ValueError("values is not a mapping; use a mapping (or a YAML string holding one)")
+    return value
