@@ -24,6 +24,8 @@ from kubernetes_validate import utils as k8s_schemas
 from kubernetes_validate.utils import VersionNotSupportedError
 from packaging.version import Version
 
+from components.addons.ingress_inputs import PLANNED
+
 from .mockrun import SECRET_TEXT, UNKNOWN_TEXT
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -172,8 +174,9 @@ def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None)
 
 
 def _render_placeholder(error) -> bool:
-    """A value the render cannot show (a secret, or known only after apply) fits any schema."""
-    return error.instance in (SECRET_TEXT, UNKNOWN_TEXT)
+    """A value the render cannot show (a secret, known only after apply, or generated at
+    deploy time in a plan) fits any schema."""
+    return error.instance is PLANNED or error.instance in (SECRET_TEXT, UNKNOWN_TEXT)
 
 
 def validate_objects(objects: list[dict], kubernetes_version: str,

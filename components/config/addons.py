@@ -193,7 +193,9 @@ def release_names(cfg) -> list[tuple[str, str, str]]:
 def addons_findings(cfg) -> list[Finding]:
     from .ingress_rules import ingress_findings
 
-    findings = _metallb_findings(cfg) + ingress_findings(cfg)
+    findings = _metallb_findings(cfg)
+    # A broken MetalLB pool is reported once, not again as a gateway address outside it.
+    findings += ingress_findings(cfg, metallb_valid=not findings)
     seen: dict[tuple[str, str], str] = {}
     for namespace, release, path in release_names(cfg):
         if (namespace, release) in seen:

@@ -16,9 +16,10 @@ def _minor(cfg) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def ingress_findings(cfg) -> list[Finding]:
-    rules = (_needs, _gateway_address, _native_sidecars, _certificate_times, _static_users, _exposed_apps)
-    return [finding for rule in rules for finding in rule(cfg)]
+def ingress_findings(cfg, metallb_valid: bool = True) -> list[Finding]:
+    rules = (_needs, _native_sidecars, _certificate_times, _static_users, _exposed_apps)
+    findings = [finding for rule in rules for finding in rule(cfg)]
+    return findings + list(_gateway_address(cfg, metallb_valid))
 
 
 def _needs(cfg) -> Iterator[Finding]:
@@ -35,7 +36,7 @@ def _needs(cfg) -> Iterator[Finding]:
                           f"set addons.{other}.enabled: true, or disable {key}")
 
 
-def _gateway_address(cfg) -> Iterator[Finding]:
+def _gateway_address(cfg, metallb_valid: bool) -> Iterator[Finding]:
     from .addons import parse_address_range
 
     istio = cfg.addons.istio
@@ -49,15 +50,10 @@ def _gateway_address(cfg) -> Iterator[Finding]:
                       "set the address MetalLB gives the gateway, or hostnames that resolve to it")
         return
     mlb = cfg.addons.metallb
-    if gw.address is None or not mlb.enabled:
+    if gw.address is None or not mlb.enabled or not metallb_valid:
         return
-    spans = []
-    for text in mlb.addresses:
-        try:
-            spans.append(parse_address_range(text))
-        except ValueError:
-            continue  # reported under addons.metallb.addresses
-    if spans and not any(first <= gw.address <= last for first, last in spans):
+    spans = [parse_address_range(text) for text in mlb.addresses]
+    if not any(first <= gw.address <= last for first, last in spans):
         yield Finding(join_path(path, "address"), f"{gw.address} is not in the MetalLB addresses "
                       f"({', '.join(mlb.addresses)})", "pick an address MetalLB hands out")
 
