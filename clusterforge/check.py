@@ -9,6 +9,7 @@ from pathlib import Path
 from components.config import ConfigError
 
 from .crd_cache import CrdSourceError, cached_crd_dir
+from .ingress_check import render_facts, semantic_findings
 from .render import render_stack
 from .validate import CrdSchemas, ObjectFinding, validate_objects
 
@@ -57,4 +58,5 @@ def check_stack(stack: str, crd_schemas: Path | None = None) -> CheckReport:
     crds = CrdSchemas(crd_dir)
     report.objects_checked = len(result.objects)
     report.object_findings = validate_objects(result.objects, result.config.kubernetes.version, crds)
+    report.object_findings += semantic_findings(render_facts(result))
     return report
