@@ -46,7 +46,7 @@ class HelmAddon(pulumi.ComponentResource):
         before_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before))
         before += [k8s.yaml.v2.ConfigFile(f"{spec.key}-manifest-{i}", file=url, opts=before_release)
                    for i, url in enumerate(spec.manifests)]
-        before += [declare(o, before_release) for o in spec.prerequisites]
+        before += _declare_all(spec.prerequisites, before_release)
         oci = spec.repository.startswith("oci://")
         self.release = k8s.helm.v3.Release(
             spec.release,
@@ -62,8 +62,19 @@ class HelmAddon(pulumi.ComponentResource):
             timeout=RELEASE_TIMEOUT_S,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before)))
         after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
-        self.objects = [declare(obj, after_release) for obj in spec.objects]
+        self.objects = _declare_all(spec.objects, after_release)
         self.register_outputs({"release": self.release.name})
+
+
+def _declare_all(objects, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+    """Declare objects in order; each waits for the Namespace objects declared before it."""
+    declared, namespaces = [], []
+    for obj in objects:
+        resource = declare(obj, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=namespaces)))
+        declared.append(resource)
+        if obj["kind"] == "Namespace":
+            namespaces = [*namespaces, resource]
+    return declared
 
 
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],

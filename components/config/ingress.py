@@ -26,7 +26,7 @@ def duration_seconds(text: str) -> int:
     """`2160h`, `1h30m`, `90s` -> seconds; ValueError for anything else."""
     match = _DURATION.match(text)
     if not text or match is None:
-        raise ValueError(f"{text!r} is not a duration; write hours, minutes, seconds such as 2160h or 1m30s")
+        raise ValueError(f"{text!r} is not a duration; use hours, minutes and seconds such as 2160h or 1m30s")
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
 
@@ -134,7 +134,7 @@ class StaticUser(StrictModel):
     @classmethod
     def _email(cls, value: str) -> str:
         if not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address; write user@domain")
+            raise ValueError(f"{value!r} is not an email address; use the form user@domain")
         return value
 
     @field_validator("password_secret")
