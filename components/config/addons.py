@@ -10,16 +10,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+from .base import Addon, DnsLabel, Finding, PinnedVersion, StrictModel, join_path
 from .base import values_mapping as _values_mapping
 from .ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
-
-
-class Addon(StrictModel):
-    enabled: bool = False
-    values: dict[str, Any] = {}
-
-    _mapping = field_validator("values", mode="before")(_values_mapping)
 
 
 class CalicoConfig(Addon):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "clusterforge"
@@ -106,3 +106,12 @@ def values_mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("values is not a mapping; use a mapping (or a YAML string holding one)")
     return value
+
+
+class Addon(StrictModel):
+    """What every addon's config has: enabled, and chart values over ours."""
+
+    enabled: bool = False
+    values: dict[str, Any] = {}
+
+    _mapping = field_validator("values", mode="before")(values_mapping)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from .base import DnsLabel, PinnedVersion, StrictModel
+from .base import Addon, DnsLabel, PinnedVersion, StrictModel
 from .base import values_mapping as _values_mapping
 
 # Go durations as cert-manager and Istio read them, in whole hours/minutes/seconds.
@@ -46,17 +46,14 @@ class CaConfig(StrictModel):
     early_renewal_hours: int = Field(720, ge=1)
 
 
-class CertManagerConfig(StrictModel):
-    enabled: bool = False
+class CertManagerConfig(Addon):
     version: PinnedVersion = "v1.19.4"
     namespace: DnsLabel = "cert-manager"
-    values: dict[str, Any] = {}
     ca: CaConfig = CaConfig()
     # Certificates issued from the CA (the gateway's): lifetime and renewal, Go durations.
     certificate_duration: str = "2160h"
     certificate_renew_before: str = "360h"
 
-    _mapping = field_validator("values", mode="before")(_values_mapping)
     _durations = field_validator("certificate_duration", "certificate_renew_before")(_duration)
 
 
@@ -96,13 +93,11 @@ class GatewayConfig(StrictModel):
         return value
 
 
-class IstioConfig(StrictModel):
+class IstioConfig(Addon):
     """Istio `base`, `istiod` and `gateway` charts at one version; `values` go to istiod."""
 
-    enabled: bool = False
     version: PinnedVersion = "1.29.9"
     namespace: DnsLabel = "istio-system"
-    values: dict[str, Any] = {}
     base_values: dict[str, Any] = {}
     # Kubernetes native sidecars: the proxy runs as an init container with
     # restartPolicy Always, so Jobs complete and start only once the proxy is up.
@@ -117,7 +112,7 @@ class IstioConfig(StrictModel):
     gateway: GatewayConfig = GatewayConfig()
     training_example: TrainingExample = TrainingExample()
 
-    _mapping = field_validator("values", "base_values", mode="before")(_values_mapping)
+    _base_mapping = field_validator("base_values", mode="before")(_values_mapping)
     _interval = field_validator("jwks_refresh_interval")(_duration)
 
 
@@ -145,11 +140,9 @@ class StaticUser(StrictModel):
         return value
 
 
-class DexConfig(StrictModel):
-    enabled: bool = False
+class DexConfig(Addon):
     version: PinnedVersion = "0.24.0"
     namespace: DnsLabel = "auth"
-    values: dict[str, Any] = {}
     static_users: list[StaticUser] = []
     bcrypt_cost: int = Field(12, ge=10, le=16)
     # Upstream connectors (oidc, ldap, github, ...) exactly as Dex reads them; write
@@ -157,7 +150,6 @@ class DexConfig(StrictModel):
     connectors: list[dict[str, Any]] = []
     connector_secrets: dict[str, str] = {}
 
-    _mapping = field_validator("values", mode="before")(_values_mapping)
 
     @field_validator("connector_secrets")
     @classmethod
@@ -179,11 +171,9 @@ class ExtAuthzHeaders(StrictModel):
     headers_to_downstream_on_deny: list[str] = ["content-type", "set-cookie"]
 
 
-class Oauth2ProxyConfig(StrictModel):
-    enabled: bool = False
+class Oauth2ProxyConfig(Addon):
     version: PinnedVersion = "10.7.0"
     namespace: DnsLabel = "oauth2-proxy"
-    values: dict[str, Any] = {}
     email_domains: list[str] = ["*"]
     cookie_expire: str = "24h"
     cookie_samesite: Literal["lax", "strict"] = "lax"
@@ -195,5 +185,4 @@ class Oauth2ProxyConfig(StrictModel):
     # for requests without a verified principal.
     require_jwt: bool = False
 
-    _mapping = field_validator("values", mode="before")(_values_mapping)
     _expire = field_validator("cookie_expire")(_duration)

@@ -184,7 +184,7 @@ def test_oauth2_proxy_config_verifies_tls_and_holds_no_secret():
     assert settings["oidc_issuer_url"] == "https://192.168.10.200/dex"
     assert settings["provider_ca_files"] == ["/etc/clusterforge-ca/ca.crt"]
     assert settings["upstreams"] == ["static://200"] and settings["skip_provider_button"] is True
-    assert (settings["api_routes"], settings["skip_auth_routes"]) == (["^/api/"], ["^/dex/"])
+    assert (settings["api_routes"], settings["skip_auth_routes"]) == (["^/api/", "^/grafana/api/"], ["^/dex/"])
     assert (settings["cookie_secure"], settings["cookie_httponly"], settings["cookie_samesite"]) == (True, True, "lax")
     assert not {k for k in settings if "secret" in k or "insecure" in k}
     assert o.values["config"]["cookieSecret"] is PLANNED and o.values["config"]["clientSecret"] is PLANNED
