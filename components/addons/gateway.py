@@ -83,21 +83,28 @@ def gateway_objects(cfg) -> list[dict]:
     return [gateway, redirect]
 
 
-def route(cfg, name: str, namespace: str, prefix: str, service: str, port: int, rewrite: bool = False) -> dict:
-    """`prefix` (ending in /) on the gateway -> a Service; VirtualService or HTTPRoute."""
+def route(cfg, name: str, namespace: str, prefix: str, service: str, port: int, app: bool = False) -> dict:
+    """`prefix` (ending in /) on the gateway -> a Service; VirtualService or HTTPRoute.
+
+    An `app` behind the login sees its own paths (the prefix becomes /) and no
+    Authorization header: the login's token is for the gateway, and an app such as
+    Grafana would take it for an API key of its own.
+    """
     gw = cfg.addons.istio.gateway
     if gw.api == "istio":
         http = {"match": [{"uri": {"prefix": prefix}}],
                 "route": [{"destination": {"host": cluster_host(service, namespace, cfg), "port": {"number": port}}}]}
-        if rewrite:
+        if app:
             http["rewrite"] = {"uri": "/"}
+            http["headers"] = {"request": {"remove": ["authorization"]}}
         return obj("networking.istio.io/v1", "VirtualService", name, namespace,
                    spec={"hosts": gateway_hosts(cfg), "gateways": [f"{gw.namespace}/{GATEWAY}"], "http": [http]})
     rule = {"matches": [{"path": {"type": "PathPrefix", "value": prefix}}],
             "backendRefs": [{"name": service, "port": port}]}
-    if rewrite:
+    if app:
         rule["filters"] = [{"type": "URLRewrite",
-                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}]
+                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}},
+                           {"type": "RequestHeaderModifier", "requestHeaderModifier": {"remove": ["Authorization"]}}]
     spec = {"parentRefs": [{"name": GATEWAY, "namespace": gw.namespace, "sectionName": "https"}], "rules": [rule]}
     if gw.hostnames:
         spec["hostnames"] = list(gw.hostnames)

@@ -75,7 +75,7 @@ def oauth2_proxy(cfg, ingress: IngressInputs) -> AddonSpec:
     if cfg.addons.istio.gateway.expose_grafana:
         # The example app: routed only now, after the authorizer that guards it runs.
         objects.append(route(cfg, "grafana", cfg.addons.prometheus.namespace, "/grafana/", GRAFANA_SERVICE, 80,
-                             rewrite=True))
+                             app=True))
         depends.append("prometheus")
     return AddonSpec(key="oauth2Proxy", release=OAUTH2_PROXY_RELEASE, namespace=o.namespace, chart="oauth2-proxy",
                      repository=REPOSITORY, version=o.version, values=merge_values(values, o.values),

@@ -146,12 +146,16 @@ def test_gateway_api_form_binds_to_the_same_deployment():
         {"name": "dex", "port": 5556}]
 
 
-def test_routes_rewrite_only_where_asked():
+def test_apps_behind_the_login_get_their_own_paths_and_no_token():
     cfg = config()
     plain = route(cfg, "dex", "auth", "/dex/", "dex", 5556)
-    assert "rewrite" not in plain["spec"]["http"][0] and plain["spec"]["gateways"] == ["ingress/clusterforge"]
-    grafana = route(cfg, "grafana", "monitoring", "/grafana/", "grafana", 80, rewrite=True)
-    assert grafana["spec"]["http"][0]["rewrite"] == {"uri": "/"}
+    # Dex keeps its prefix and the clients' own Authorization (client_secret_basic).
+    assert set(plain["spec"]["http"][0]) == {"match", "route"} and plain["spec"]["gateways"] == ["ingress/clusterforge"]
+    grafana = route(cfg, "grafana", "monitoring", "/grafana/", "grafana", 80, app=True)["spec"]["http"][0]
+    assert grafana["rewrite"] == {"uri": "/"} and grafana["headers"] == {"request": {"remove": ["authorization"]}}
+    api = route(config(**{"addons.istio.gateway.api": "gateway-api"}), "grafana", "monitoring", "/grafana/",
+                "grafana", 80, app=True)
+    assert [f["type"] for f in api["spec"]["rules"][0]["filters"]] == ["URLRewrite", "RequestHeaderModifier"]
 
 
 def test_dex_config_issuer_users_client_and_connectors():
@@ -260,3 +264,14 @@ def test_password_hash_refuses_what_bcrypt_cannot_keep():
         password_hash("secret", b"k" * 32, "a@b.org", 9)
     assert hash_cost("$2b$04$JZ7tf6zviqaqvaeH4ussvugHgRRZpWUyLFCV8L6ygfZGbJy8n.rlu") == 4
     assert hash_cost("password") is None
+
+
+def test_a_planned_stand_in_can_never_be_deployed():
+    import asyncio
+
+    from pulumi.runtime import rpc
+
+    values = specs()["oauth2Proxy"].values
+    assert values["config"]["cookieSecret"] is PLANNED
+    with pytest.raises(ValueError, match="unexpected input of type _Planned"):
+        asyncio.run(rpc.serialize_property(values, [], None, None))
