@@ -41,12 +41,11 @@ def extension_provider(cfg) -> dict:
 
 def mesh_config(cfg) -> dict:
     i = cfg.addons.istio
-    mesh = {
+    return {
         "pathNormalization": {"normalization": "MERGE_SLASHES"},
         "defaultConfig": {"holdApplicationUntilProxyStarts": i.hold_application_until_proxy_starts},
         "extensionProviders": [extension_provider(cfg)] if cfg.addons.oauth2_proxy.enabled else [],
     }
-    return mesh
 
 
 def istiod(cfg, ingress: IngressInputs) -> AddonSpec:
