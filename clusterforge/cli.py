@@ -13,11 +13,12 @@ from pathlib import Path
 
 from components.config import ConfigError
 
+from .mockrun import DuplicateUrnError
 from .stackfile import StackFileError, stack_names
 
 
 def _render(args) -> int:
-    from .render import render_stack, summary
+    from .render import RenderOutError, render_stack, summary
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     for stack in stacks:
@@ -30,6 +31,12 @@ def _render(args) -> int:
             for finding in err.findings:
                 print(f"  {finding}", file=sys.stderr)
             return 1
+        except DuplicateUrnError as err:
+            print(f"clusterforge render: {err}; nothing was rendered", file=sys.stderr)
+            return 1
+        except RenderOutError as err:
+            print(f"clusterforge render {stack}: --out {err}; nothing was changed", file=sys.stderr)
+            return 2
         print(summary(result))
     return 0
 
@@ -42,30 +49,64 @@ def _check(args) -> int:
     if crd_dir is not None and not crd_dir.is_dir():
         print(f"--crd-schemas {crd_dir}: not a directory", file=sys.stderr)
         return 2
+    server = Path(args.server) if args.server else None
+    if server is not None and not server.is_file():
+        print(f"--server {server}: no such kubeconfig file", file=sys.stderr)
+        return 2
     ok = True
     for stack in stacks:
-        report = check_stack(stack, crd_dir)
+        report = check_stack(stack, crd_dir, server)
         print(report.text())
         ok = ok and report.ok
     return 0 if ok else 1
 
 
 def _diff(args) -> int:
-    from .diff import as_markdown, as_text, diff_plans, diff_refs, load_plan
+    from .diff import as_text, diff_plans, diff_refs, load_plan, render_roots
+    from .diff_markdown import comment
 
     old, new = Path(args.old), Path(args.new)
     if old.is_dir() and new.is_dir():
-        result = diff_plans(load_plan(old), load_plan(new))
+        pairs = render_roots(old, new)
+        results = ([diff_plans(a, b) for _, a, b in pairs] if pairs is not None
+                   else [diff_plans(load_plan(old), load_plan(new))])
     elif args.stack:
-        result = diff_refs(args.old, args.new, args.stack)
+        results = [diff_refs(args.old, args.new, args.stack)]
     else:
         print("diff: give two render directories, or two git refs with --stack NAME", file=sys.stderr)
         return 2
-    text = as_markdown(result) if args.format == "markdown" else as_text(result)
-    sys.stdout.write(text)
+    markdown = comment(results)
+    sys.stdout.write(markdown if args.format == "markdown" else "".join(
+        (f"stack {d.stack}:\n" if len(results) > 1 else "") + as_text(d) for d in results if not d.empty))
     if args.markdown_out:
-        Path(args.markdown_out).write_text(as_markdown(result))
-    return 0 if result.empty else 1
+        Path(args.markdown_out).write_text(markdown)
+    return 0 if all(d.empty for d in results) else 1
+
+
+def _policy(args) -> int:
+    from .policy_run import PolicyConfigError, as_markdown, as_text, blocking, check_stack, load_config
+
+    try:
+        config = load_config(Path(args.config) if args.config else None)
+    except PolicyConfigError as err:
+        print(f"policy: {err}", file=sys.stderr)
+        return 2
+    by_stack = {}
+    for stack in stack_names() if args.stack == "all" else [args.stack]:
+        try:
+            by_stack[stack] = check_stack(stack, config)
+        except ConfigError as err:
+            print(f"stack {stack}: the config has {len(err.findings)} problem(s); no policy ran", file=sys.stderr)
+            for finding in err.findings:
+                print(f"  {finding}", file=sys.stderr)
+            return 1
+        if args.format == "text":
+            sys.stdout.write(as_text(stack, by_stack[stack]))
+    if args.format == "markdown":
+        sys.stdout.write(as_markdown(by_stack))
+    if args.markdown_out:
+        Path(args.markdown_out).write_text(as_markdown(by_stack))
+    return 1 if any(blocking(results) for results in by_stack.values()) else 0
 
 
 def bench_names() -> list[str]:
@@ -98,21 +139,32 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="evaluate a stack offline and write plan, manifests, releases, inventory, graph")
     r.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or 'all'")
-    r.add_argument("--out", help="output directory (default build/STACK)")
+    r.add_argument("--out", help="output directory (default build/STACK); replaced only if empty, new "
+                                 "or written by an earlier render")
     r.set_defaults(func=_render)
 
     c = sub.add_parser("check", help="validate a stack's config and every object it declares")
     c.add_argument("stack", help="stack name or 'all'")
     c.add_argument("--crd-schemas", help="directory of upstream CRD YAML files (default: a cache filled online)")
+    c.add_argument("--server", metavar="KUBECONFIG",
+                   help="also dry-run every object on this cluster's API server (CRDs applied first)")
     c.set_defaults(func=_check)
 
-    d = sub.add_parser("diff", help="changes between two renders (directories) or two git refs (--stack)")
+    d = sub.add_parser("diff", help="changes between two renders (directories, or directories of renders "
+                                    "from `render all --out`) or two git refs (--stack)")
     d.add_argument("old")
     d.add_argument("new")
     d.add_argument("--stack", help="with git refs: the stack to render at each")
     d.add_argument("--format", choices=("text", "markdown"), default="text")
     d.add_argument("--markdown-out", help="also write the Markdown form (for a PR comment) to this file")
     d.set_defaults(func=_diff)
+
+    q = sub.add_parser("policy", help="run the policy pack over a stack's resources (mock runtime)")
+    q.add_argument("stack", help="stack name or 'all'")
+    q.add_argument("--config", help="policy-pack config JSON (levels per policy), as for --policy-pack-config")
+    q.add_argument("--format", choices=("text", "markdown"), default="text")
+    q.add_argument("--markdown-out", help="also write the Markdown summary (for a PR comment) to this file")
+    q.set_defaults(func=_policy)
 
     b = sub.add_parser("bench", help="run a benchmark; ends with one JSON line of its figures")
     b.add_argument("name")

@@ -239,7 +239,7 @@ def cookie_secret_rule(facts: RenderFacts) -> Iterator[ObjectFinding]:
         if oauth2_proxy_settings(r).get("cookie_secret") is not None:
             yield ObjectFinding(release_id(r), "values.config.configFile.cookie_secret", "the cookie secret is "
                                 "written in the config file, in plain text (fix: leave it to the generated secret)")
-        if secret == SECRET_TEXT:
+        if secret in (None, SECRET_TEXT):  # generated: in our Secret (existingSecret), or as a secret
             length = (facts.generated.get(COOKIE_SECRET) or {}).get("length")
             if length is not None and length not in COOKIE_SECRET_LENGTHS:
                 yield ObjectFinding(f"RandomPassword/{COOKIE_SECRET}", "length", f"a {length}-byte cookie secret; "
@@ -256,7 +256,8 @@ def bcrypt_rule(facts: RenderFacts) -> Iterator[ObjectFinding]:
         users = ((r.get("values") or {}).get("config") or {}).get("staticPasswords") or []
         for i, user in enumerate(users):
             value, path = user.get("hash"), f"values.config.staticPasswords[{i}].hash"
-            if value in _PLACEHOLDERS:
+            if value in _PLACEHOLDERS or (value is None and user.get("hashFromEnv")):
+                # Ours: hashed at the configured cost, kept in the Dex Secret.
                 cost = facts.bcrypt_cost
             else:
                 cost = hash_cost(str(value))

@@ -7,6 +7,7 @@ can never be deployed with a placeholder secret.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ GRAFANA_SERVICE = "kube-prometheus-stack-grafana"
 AUTH_EXCLUDED_PATHS = ("/dex/*", "/dex/**", "/oauth2/*")
 INJECTION_LABELS = {"istio-injection": "enabled"}
 CA_FINGERPRINT_ANNOTATION = "clusterforge.io/ca-fingerprint"
+SECRETS_DIGEST_ANNOTATION = "clusterforge.io/secrets-digest"
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,15 @@ def cluster_host(service: str, namespace: str, cfg) -> str:
 def gateway_pod_labels() -> dict[str, str]:
     """The labels the gateway chart gives its pods for release GATEWAY_RELEASE."""
     return {"app": GATEWAY_RELEASE, "istio": GATEWAY_RELEASE.removeprefix("istio-")}
+
+
+def secrets_digest(values: list[Any]) -> Any:
+    """A pod annotation for the Secret its container reads at start: a changed secret
+    changes it and so restarts the pods. Public: a truncated SHA-256 over values that
+    always include a generated one (the client secret) reveals none of them."""
+    import pulumi
+
+    if not all(isinstance(v, pulumi.Output) for v in values):
+        return PLANNED
+    return pulumi.Output.unsecret(pulumi.Output.all(*values).apply(
+        lambda plain: "sha256-" + hashlib.sha256("\0".join(plain).encode()).hexdigest()[:16]))

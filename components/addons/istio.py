@@ -71,7 +71,7 @@ def istiod(cfg, ingress: IngressInputs) -> AddonSpec:
         objects += training_example(cfg)
     return AddonSpec(key="istiod", release="istiod", namespace=i.namespace, chart="istiod",
                      repository=REPOSITORY, version=i.version, values=merge_values(values, i.values),
-                     depends_on=("istioBase",), owns_namespace=False, objects=tuple(objects))
+                     depends_on=("istioBase",), objects=tuple(objects))
 
 
 def training_example(cfg) -> list[dict]:

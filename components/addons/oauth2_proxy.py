@@ -2,8 +2,9 @@
 without a session to Dex, and answers API paths with 401 instead of a redirect.
 
 It talks to Dex over the gateway, verifying TLS against the cluster CA (mounted from a
-ConfigMap, `provider_ca_files`). Client and cookie secrets come as secrets through the
-chart's own Secret; the config file holds nothing secret.
+ConfigMap, `provider_ca_files`). Client and cookie secrets are in a Secret of our own that
+the chart names (`config.existingSecret`), never in values; the config file holds nothing
+secret.
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import json
 
 from .gateway import route
 from .ingress_inputs import (CA_BUNDLE, CA_FILE, CA_FINGERPRINT_ANNOTATION, GRAFANA_SERVICE, INJECTION_LABELS,
-                             OAUTH2_PROXY_CLIENT_ID, OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE, IngressInputs,
-                             issuer_url, public_host, public_url)
+                             OAUTH2_PROXY_CLIENT_ID, OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE,
+                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_host, public_url,
+                             secrets_digest)
 from .spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://oauth2-proxy.github.io/manifests"
 CA_DIR = "/etc/clusterforge-ca"
 COOKIE_SECRET_BYTES = 32  # AES-256; oauth2-proxy takes 16, 24 or 32 bytes
+CREDENTIALS_SECRET = "oauth2-proxy-credentials"  # keys as the chart reads them
 
 
 def proxy_settings(cfg) -> dict:
@@ -62,14 +65,17 @@ def toml(settings: dict) -> str:
 def oauth2_proxy(cfg, ingress: IngressInputs) -> AddonSpec:
     o = cfg.addons.oauth2_proxy
     values = {
-        "config": {"clientID": OAUTH2_PROXY_CLIENT_ID, "clientSecret": ingress.client_secret,
-                   "cookieSecret": ingress.cookie_secret, "configFile": toml(proxy_settings(cfg))},
+        "config": {"existingSecret": CREDENTIALS_SECRET, "configFile": toml(proxy_settings(cfg))},
         "extraVolumes": [{"name": "clusterforge-ca", "configMap": {"name": CA_BUNDLE}}],
         "extraVolumeMounts": [{"name": "clusterforge-ca", "mountPath": CA_DIR, "readOnly": True}],
         # It reads the CA at start: a new CA restarts it.
-        "podAnnotations": {CA_FINGERPRINT_ANNOTATION: ingress.ca_fingerprint},
+        "podAnnotations": {CA_FINGERPRINT_ANNOTATION: ingress.ca_fingerprint,
+                           SECRETS_DIGEST_ANNOTATION: secrets_digest([ingress.client_secret, ingress.cookie_secret])},
     }
     bundle = obj("v1", "ConfigMap", CA_BUNDLE, o.namespace, data={CA_FILE: ingress.ca_cert_pem})
+    credentials = obj("v1", "Secret", CREDENTIALS_SECRET, o.namespace, type="Opaque", stringData={
+        "client-id": OAUTH2_PROXY_CLIENT_ID, "client-secret": ingress.client_secret,
+        "cookie-secret": ingress.cookie_secret})
     objects = [route(cfg, "oauth2-proxy", o.namespace, "/oauth2/", OAUTH2_PROXY_RELEASE, OAUTH2_PROXY_PORT)]
     depends = ["dex"]
     if cfg.addons.istio.gateway.expose_grafana:
@@ -80,7 +86,7 @@ def oauth2_proxy(cfg, ingress: IngressInputs) -> AddonSpec:
     return AddonSpec(key="oauth2Proxy", release=OAUTH2_PROXY_RELEASE, namespace=o.namespace, chart="oauth2-proxy",
                      repository=REPOSITORY, version=o.version, values=merge_values(values, o.values),
                      depends_on=tuple(depends), namespace_labels=dict(INJECTION_LABELS),
-                     prerequisites=(bundle,), objects=tuple(objects))
+                     prerequisites=(bundle, credentials), objects=tuple(objects))
 
 
 def grafana_values(cfg) -> dict:

@@ -19,12 +19,14 @@ class AddonSpec:
     namespace_labels: dict[str, str] = field(default_factory=dict)
     # Objects installed after the release: custom resources need its CRDs and webhooks.
     objects: tuple[dict[str, Any], ...] = ()
-    # Objects the release itself needs (a ConfigMap its pods mount), declared before it.
+    # Objects the release needs before it starts (a Secret its values name, a ConfigMap
+    # its pods mount), declared in order after the namespace.
     prerequisites: tuple[dict[str, Any], ...] = ()
-    # Pinned upstream manifests (CRDs no chart ships) applied before the release.
+    # A pinned manifest URL of the chart's CRDs, applied as resources of their own before
+    # the release (which then skips its crds/): Helm never upgrades a chart's crds/.
+    crd_manifest: str | None = None
+    # Pinned upstream CRD manifests no chart ships (Gateway API), applied the same way.
     manifests: tuple[str, ...] = ()
-    # False when another addon's release shares and creates the namespace.
-    owns_namespace: bool = True
 
 
 def _copy(value: Any) -> Any:

@@ -13,7 +13,10 @@ from pydantic import Field
 
 from .base import DnsLabel, StrictModel
 from .emulation import KindClusterConfig
+from .kwok_cluster import KwokClusterConfig
 
+# `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
+# "unknown value".
 Role = Literal["control-plane", "worker", "etcd"]
 
 
@@ -50,6 +53,9 @@ class Pool(StrictModel):
     taints: list[TaintConfig] = []
     # Proxmox nodes the pool's VMs are spread over (round-robin); default: all nodes.
     placement: list[str] = []
+    # First Proxmox VM ID of the pool's block (hosts.proxmox.vmIdsPerPool IDs); default:
+    # hosts.proxmox.vmIdStart + the pool's position times the block size.
+    vm_id_base: int | None = Field(None, ge=100, le=999_999_999)
     # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
     instance_type: str | None = None
 
@@ -107,7 +113,13 @@ class ProxmoxConfig(StrictModel):
     nodes: list[str] = Field(min_length=1)
     datastore: str = "local-lvm"
     template: ProxmoxTemplate
+    # Each pool owns a block of VM IDs, so growing one pool never moves another's IDs (a
+    # changed vmId replaces the VM): pool i starts at vmIdStart + i * vmIdsPerPool.
     vm_id_start: int = Field(200, ge=100, le=999_999_999)
+    vm_ids_per_pool: int = Field(100, ge=1, le=100_000)
+    # Refuse a placement where losing one Proxmox node loses etcd quorum; false accepts
+    # it (the program then warns on every run).
+    require_quorum_on_node_loss: bool = True
     # Parallel clones of one template hit storage-lock timeouts; clone this many at once.
     clone_concurrency: int = Field(2, ge=1, le=16)
     clone_retries: int = Field(3, ge=0, le=10)
@@ -125,7 +137,7 @@ class AwsConfig(StrictModel):
 
 
 class HostsConfig(StrictModel):
-    kind: Literal["proxmox", "aws", "existing", "kind"]
+    kind: Literal["proxmox", "aws", "existing", "kind", "kwok"]
     network: NetworkConfig | None = None
     ssh: SshConfig = SshConfig()
     pools: list[Pool] = []
@@ -137,3 +149,4 @@ class HostsConfig(StrictModel):
     proxmox: ProxmoxConfig | None = None
     aws: AwsConfig | None = None
     kind_cluster: KindClusterConfig | None = None
+    kwok_cluster: KwokClusterConfig | None = None

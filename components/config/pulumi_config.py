@@ -6,12 +6,12 @@ strings, so they reach state and logs encrypted or masked.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .base import NAMESPACE, ConfigError
+from .base import NAMESPACE, ConfigError, Finding
 from .loader import load_stack_config, missing_secret_findings
 from .model import StackConfig
 
@@ -33,6 +33,14 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def refuse(findings: list[Finding]) -> NoReturn:
+    """Log every finding with its path and fix, and stop before anything changes."""
+    for finding in sorted(set(findings)):
+        pulumi.log.error(str(finding))
+    raise pulumi.RunError(f"the stack config has {len(set(findings))} problem(s), listed above; "
+                          "nothing was changed")
+
+
 def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     """The validated config and the secrets it needs, or every finding and a clean stop."""
     raw, secret_keys = _raw_config()
@@ -42,15 +50,11 @@ def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
     try:
         cfg = load_stack_config(plain)
-        missing = missing_secret_findings(cfg, present)
-        if missing:
-            raise ConfigError(missing)
+        findings = missing_secret_findings(cfg, present)
     except ConfigError as err:
-        for finding in err.findings:
-            pulumi.log.error(str(finding))
-        raise pulumi.RunError(
-            f"the stack config has {len(err.findings)} problem(s), listed above; "
-            "nothing was changed") from None
+        findings = err.findings
+    if findings:
+        refuse(findings)
     secrets = {key: pulumi.Output.secret(str(raw[prefix + key])) for key in sorted(present)}
     return cfg, secrets
 

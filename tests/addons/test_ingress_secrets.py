@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 
@@ -92,10 +93,11 @@ def test_no_secret_reaches_any_render_file_log_or_output(rendered):
 def test_secret_values_show_as_secret_where_they_are_used(rendered):
     result, _ = rendered
     releases = {r.name: r.inputs["values"] for r in result.recording.of_type(render_module.HELM_RELEASE)}
-    assert releases["dex"]["config"]["staticPasswords"][0]["hash"] == mockrun.SECRET_TEXT
-    assert releases["oauth2-proxy"]["config"]["cookieSecret"] == mockrun.SECRET_TEXT
+    assert mockrun.SECRET_TEXT not in json.dumps([releases["dex"], releases["oauth2-proxy"]])
     assert releases["istiod"]["jwksResolverExtraRootCA"] == CA_CERT  # public: the trust root
-    [secret] = [o for o in result.objects if o["kind"] == "Secret" and o["metadata"]["name"] == "dex-connector-secrets"]
+    [secret] = [o for o in result.objects if o["kind"] == "Secret" and o["metadata"]["name"] == "dex-secrets"]
+    assert secret["stringData"] == mockrun.SECRET_TEXT
+    [secret] = [o for o in result.objects if o["kind"] == "Secret" and o["metadata"]["name"] == "oauth2-proxy-credentials"]
     assert secret["stringData"] == mockrun.SECRET_TEXT
 
 

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from clusterforge.validate import CrdSchemas, validate_object
-from components.addons.catalog import all_addons, crd_sources, enabled_core_addons
-from components.addons.dex import CONNECTOR_SECRETS, user_id
+from components.addons.catalog import all_addons, crd_sources, enabled_core_addons, namespace_plans
+from components.addons.dex import CLIENT_SECRET_ENV, DEX_SECRETS, hash_env, user_id
 from components.addons.gateway import route
-from components.addons.ingress_inputs import AUTH_EXCLUDED_PATHS, PLANNED, issuer_url
+from components.addons.ingress_inputs import AUTH_EXCLUDED_PATHS, PLANNED, SECRETS_DIGEST_ANNOTATION, issuer_url
 from components.addons.oauth2_proxy import toml
 from components.addons.passwords import derived_salt, hash_cost, password_hash
 from components.config.ingress import duration_seconds
@@ -51,8 +51,9 @@ def test_istio_charts_share_one_version_and_namespace_owner():
     base, istiod, gateway = s["istioBase"], s["istiod"], s["istioGateway"]
     assert {base.version, istiod.version, gateway.version} == {"1.29.9"}
     assert (base.chart, istiod.chart, gateway.chart) == ("base", "istiod", "gateway")
-    assert base.owns_namespace and not istiod.owns_namespace and istiod.namespace == base.namespace
-    assert gateway.namespace == "ingress" and gateway.owns_namespace
+    plans = namespace_plans(s)
+    assert istiod.namespace == base.namespace and plans[base.namespace].owner == "istioBase"
+    assert gateway.namespace == "ingress" and plans["ingress"].owner == "istioGateway"
     assert "istioBase" in istiod.depends_on and {"istiod", "certManager", "metallb"} <= set(gateway.depends_on)
 
 
@@ -167,13 +168,18 @@ def test_dex_config_issuer_users_client_and_connectors():
     assert conf["issuer"] == issuer_url(cfg) == "https://192.168.10.200/dex"
     assert conf["storage"] == {"type": "kubernetes", "config": {"inCluster": True}}
     [user] = conf["staticPasswords"]
-    assert user["userID"] == user_id("Admin@home.arpa") and user["hash"] is PLANNED
+    assert user["userID"] == user_id("Admin@home.arpa") and user["hashFromEnv"] == hash_env(0) and "hash" not in user
     [client] = conf["staticClients"]
-    assert client["redirectURIs"] == ["https://192.168.10.200/oauth2/callback"] and client["secret"] is PLANNED
+    assert client["redirectURIs"] == ["https://192.168.10.200/oauth2/callback"]
+    assert client["secretEnv"] == CLIENT_SECRET_ENV and "secret" not in client
     assert conf["connectors"][0]["config"]["clientSecret"] == "$GH_SECRET"
+    # Every secret Dex reads is in our Secret, as environment; none is in the values.
     [secret] = dex.prerequisites
-    assert secret["metadata"]["name"] == CONNECTOR_SECRETS and set(secret["stringData"]) == {"GH_SECRET"}
-    assert dex.values["envFrom"] == [{"secretRef": {"name": CONNECTOR_SECRETS}}]
+    assert secret["metadata"]["name"] == DEX_SECRETS
+    assert set(secret["stringData"]) == {CLIENT_SECRET_ENV, hash_env(0), "GH_SECRET"}
+    assert all(v is PLANNED for v in secret["stringData"].values())
+    assert dex.values["envFrom"] == [{"secretRef": {"name": DEX_SECRETS}}]
+    assert dex.values["podAnnotations"] == {SECRETS_DIGEST_ANNOTATION: PLANNED}
     assert dex.namespace_labels == {"istio-injection": "enabled"}
 
 
@@ -191,8 +197,11 @@ def test_oauth2_proxy_config_verifies_tls_and_holds_no_secret():
     assert (settings["api_routes"], settings["skip_auth_routes"]) == (["^/api/", "^/grafana/api/"], ["^/dex/"])
     assert (settings["cookie_secure"], settings["cookie_httponly"], settings["cookie_samesite"]) == (True, True, "lax")
     assert not {k for k in settings if "secret" in k or "insecure" in k}
-    assert o.values["config"]["cookieSecret"] is PLANNED and o.values["config"]["clientSecret"] is PLANNED
-    [bundle] = o.prerequisites  # mounted by the pods: it must exist before the release
+    assert not {"clientSecret", "cookieSecret"} & set(o.values["config"])
+    [bundle, credentials] = o.prerequisites  # read by the pods: they must exist before the release
+    assert o.values["config"]["existingSecret"] == credentials["metadata"]["name"]
+    assert set(credentials["stringData"]) == {"client-id", "client-secret", "cookie-secret"}
+    assert credentials["stringData"]["cookie-secret"] is PLANNED
     assert bundle["kind"] == "ConfigMap" and o.values["extraVolumes"][0]["configMap"]["name"] == \
         bundle["metadata"]["name"]
     grafana = [r for r in o.objects if r["metadata"]["name"] == "grafana"]
@@ -272,6 +281,6 @@ def test_a_planned_stand_in_can_never_be_deployed():
     from pulumi.runtime import rpc
 
     values = specs()["oauth2Proxy"].values
-    assert values["config"]["cookieSecret"] is PLANNED
+    assert values["podAnnotations"][SECRETS_DIGEST_ANNOTATION] is PLANNED
     with pytest.raises(ValueError, match="unexpected input of type _Planned"):
         asyncio.run(rpc.serialize_property(values, [], None, None))
