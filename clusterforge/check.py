@@ -11,6 +11,7 @@ import yaml
 from components.config import ConfigError
 
 from .crd_cache import CrdSourceError, cached_crd_dir
+from .ingress_check import render_facts, semantic_findings
 from .mockrun import DuplicateUrnError
 from .render import render_stack
 from .server_check import ServerReport, server_check
@@ -75,6 +76,7 @@ def check_stack(stack: str, crd_schemas: Path | None = None, server: Path | None
     crds = CrdSchemas(crd_dir)
     report.objects_checked = len(result.objects)
     report.object_findings = validate_objects(result.objects, result.config.kubernetes.version, crds)
+    report.object_findings += semantic_findings(render_facts(result))
     if server is not None:
         report.server = server_check(result.objects, yaml.safe_load(server.read_text()), crd_dir)
     return report

@@ -46,6 +46,7 @@ COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "tls:index/selfSignedCert:SelfSignedCert": ("certPem",),
     "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
     "random:index/randomId:RandomId": ("hex", "b64Url"),
+    "random:index/randomBytes:RandomBytes": ("base64", "hex"),
 }
 
 

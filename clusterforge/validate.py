@@ -26,7 +26,9 @@ from kubernetes_validate import utils as k8s_schemas
 from kubernetes_validate.utils import VersionNotSupportedError
 from packaging.version import Version
 
-from .mockrun import SECRET_TEXT
+from components.addons.ingress_inputs import PLANNED
+
+from .mockrun import SECRET_TEXT, UNKNOWN_TEXT
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -161,15 +163,23 @@ def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None)
         where = f"in {crds.directory}" if crds is not None else "(no CRD schema directory given)"
         return findings + [ObjectFinding(oid, "", f"{not_builtin}, and no CRD for {api_version} {kind} {where}")]
     schema = copy.deepcopy(schema)
-    # CRD schemas leave metadata loose; the apiVersion/kind pair was matched above.
-    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    # The API server allows these at the root whatever the CRD says (Istio's CRDs leave
+    # apiVersion and kind out); metadata stays loose; apiVersion/kind were matched above.
+    schema.setdefault("properties", {}).update(
+        {"metadata": {"type": "object"}, "apiVersion": {"type": "string"}, "kind": {"type": "string"}})
     return findings + _findings(oid, jsonschema.Draft4Validator(schema), obj)
 
 
 def _findings(oid: str, validator, obj: dict) -> list[ObjectFinding]:
     errors = sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
     return [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors
-            if e.instance != SECRET_TEXT]
+            if not _render_placeholder(e)]
+
+
+def _render_placeholder(error) -> bool:
+    """A value the render cannot show (a secret, known only after apply, or generated at
+    deploy time in a plan) fits any schema."""
+    return error.instance is PLANNED or error.instance in (SECRET_TEXT, UNKNOWN_TEXT)
 
 
 def validate_objects(objects: list[dict], kubernetes_version: str,

@@ -16,8 +16,9 @@ import pulumi_random as random
 
 from ..config.model import StackConfig
 from ..kube_objects import declare
-from .catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans, planned_notes
+from .catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans
 from .crds import declare_crds
+from .ingress_secrets import ingress_inputs
 from .spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
@@ -50,9 +51,10 @@ class HelmAddon(pulumi.ComponentResource):
                 owns.name, metadata={"name": owns.name, "labels": dict(owns.labels)}, opts=after())
         self.namespace = namespace
         ready = [namespace] if namespace is not None else []
-        ready += [declare(obj, after(*ready)) for obj in spec.prerequisites]
+        ready += _declare_all(spec.prerequisites, after(*ready))
         if spec.crd_manifest:
             ready.append(declare_crds(f"{spec.key}-crds", spec.crd_manifest, after()))
+        ready += [declare_crds(f"{spec.key}-manifest-{i}", url, after()) for i, url in enumerate(spec.manifests)]
         chart, repository = chart_reference(spec)
         self.release = k8s.helm.v3.Release(
             spec.release,
@@ -69,8 +71,19 @@ class HelmAddon(pulumi.ComponentResource):
             timeout=RELEASE_TIMEOUT_S,
             opts=after(*ready))
         after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
-        self.objects = [declare(obj, after_release) for obj in spec.objects]
+        self.objects = _declare_all(spec.objects, after_release)
         self.register_outputs({"release": self.release.name})
+
+
+def _declare_all(objects, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+    """Declare objects in order; each waits for the Namespace objects declared before it."""
+    declared, namespaces = [], []
+    for obj in objects:
+        resource = declare(obj, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=namespaces)))
+        declared.append(resource)
+        if obj["kind"] == "Namespace":
+            namespaces = [*namespaces, resource]
+    return declared
 
 
 def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
@@ -87,6 +100,9 @@ def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
                  secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> AddonsResult:
     extra = {}
+    ingress = ingress_inputs(cfg, secrets, parent)
+    if ingress is not None:
+        extra["ingress"] = ingress
     if cfg.addons.prometheus.enabled:
         extra["grafana_admin_password"] = _grafana_password(cfg, secrets, parent)
     specs = all_addons(cfg, **extra)
@@ -103,4 +119,4 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
                                 opts=pulumi.ResourceOptions(parent=parent))
         if addons[key].namespace is not None:
             namespaces.setdefault(spec.namespace, addons[key].namespace)
-    return AddonsResult(releases={k: a.release for k, a in addons.items()}, notes=planned_notes(cfg))
+    return AddonsResult(releases={k: a.release for k, a in addons.items()})

@@ -7,21 +7,35 @@ addon of the stages before it; a user chart also on the addons it names in depen
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import dataclass
 
-from . import calico, dashboard, gpu, metallb, openebs, prometheus
-from .spec import AddonSpec
+from . import calico, cert_manager, dashboard, dex, gateway, gpu, istio, metallb, oauth2_proxy, openebs, prometheus
+from .ingress_inputs import planned_inputs
+from .spec import AddonSpec, merge_values
 
-STAGES = {"calico": 0, "openebs": 1, "metallb": 1, "dashboard": 2, "prometheus": 2, "nvidiaDevicePlugin": 2}
+# Within a stage, dict order is install order: an addon's own depends_on (istiod after
+# istioBase, ...) must name addons listed before it.
+STAGES = {"calico": 0, "openebs": 1, "metallb": 1, "certManager": 1, "istioBase": 1, "dashboard": 2,
+          "istiod": 2, "prometheus": 2, "istioGateway": 2, "dex": 2, "oauth2Proxy": 2, "nvidiaDevicePlugin": 2}
 USER_CHART_STAGE = 2  # user charts come after CNI, storage and load balancing
 _BUILDERS = {
     "calico": calico.calico,
     "openebs": openebs.openebs,
     "metallb": metallb.metallb,
+    "certManager": cert_manager.cert_manager,
+    "istioBase": istio.istio_base,
     "dashboard": dashboard.dashboard,
+    "istiod": istio.istiod,
     "prometheus": prometheus.prometheus,
+    "istioGateway": gateway.istio_gateway,
+    "dex": dex.dex,
+    "oauth2Proxy": oauth2_proxy.oauth2_proxy,
     "nvidiaDevicePlugin": gpu.nvidia_device_plugin,
 }
+# Addon key -> its config attribute, where they differ (Istio's three charts share one).
+_CONFIG_ATTR = {"nvidiaDevicePlugin": "nvidia_device_plugin", "certManager": "cert_manager",
+                "istioBase": "istio", "istiod": "istio", "istioGateway": "istio", "oauth2Proxy": "oauth2_proxy"}
 
 
 def _enabled_keys(cfg) -> list[str]:
@@ -32,7 +46,7 @@ def _enabled_keys(cfg) -> list[str]:
 
 
 def _attr(key: str) -> str:
-    return {"nvidiaDevicePlugin": "nvidia_device_plugin"}.get(key, key)
+    return _CONFIG_ATTR.get(key, key)
 
 
 def _earlier(keys: list[str], stage: int) -> tuple[str, ...]:
@@ -40,14 +54,29 @@ def _earlier(keys: list[str], stage: int) -> tuple[str, ...]:
 
 
 def enabled_core_addons(cfg, **extra) -> dict[str, AddonSpec]:
-    """Enabled core addons in stage order, with their dependency edges filled in."""
+    """Enabled core addons in stage order, with their dependency edges filled in.
+
+    `extra` holds values made at deploy time (generated secrets, the CA); each builder
+    gets those it names. Without them the ingress addons plan with stand-ins.
+    """
     keys = _enabled_keys(cfg)
+    extra = {"ingress": planned_inputs(cfg), **extra}
     specs = {}
     for key in sorted(keys, key=lambda k: (STAGES[k], list(STAGES).index(k))):
         builder = _BUILDERS[key]
-        spec = builder(cfg, **extra) if key == "prometheus" and extra else builder(cfg)
-        specs[key] = dataclasses.replace(spec, depends_on=_earlier(keys, STAGES[key]))
+        wanted = inspect.signature(builder).parameters
+        spec = _with_exposed_apps(cfg, builder(cfg, **{k: v for k, v in extra.items() if k in wanted}))
+        own = [d for d in spec.depends_on if d in keys]
+        specs[key] = dataclasses.replace(spec, depends_on=tuple(dict.fromkeys((*_earlier(keys, STAGES[key]), *own))))
     return specs
+
+
+def _with_exposed_apps(cfg, spec: AddonSpec) -> AddonSpec:
+    """Grafana behind the gateway: its public URL, and a sidecar (istiod must run first)."""
+    if spec.key != "prometheus" or not (cfg.addons.istio.enabled and cfg.addons.istio.gateway.expose_grafana):
+        return spec
+    return dataclasses.replace(spec, values=merge_values(spec.values, oauth2_proxy.grafana_values(cfg)),
+                               depends_on=(*spec.depends_on, "istiod"))
 
 
 def user_charts(cfg) -> dict[str, AddonSpec]:
@@ -114,16 +143,6 @@ def addon_graph(cfg) -> dict[str, set[str]]:
     return {key: set(spec.depends_on) for key, spec in all_addons(cfg).items()}
 
 
-def planned_notes(cfg) -> list[str]:
-    notes = []
-    for key in ("cert_manager", "istio", "dex", "oauth2_proxy"):
-        if getattr(cfg.addons, key).enabled:
-            path = {"cert_manager": "certManager", "oauth2_proxy": "oauth2Proxy"}.get(key, key)
-            notes.append(f"clusterforge:addons.{path}: enabled but not built yet; it is left out of "
-                         "this deployment")
-    return notes
-
-
 def crd_sources(cfg) -> list[tuple[str, str]]:
     enabled = _enabled_keys(cfg)
     sources = []
@@ -131,4 +150,10 @@ def crd_sources(cfg) -> list[tuple[str, str]]:
         sources.append(calico.crd_source(cfg))
     if "metallb" in enabled:
         sources.append(metallb.crd_source(cfg))
+    if "certManager" in enabled:
+        sources.append(cert_manager.crd_source(cfg))
+    if "istioBase" in enabled:
+        sources.append(istio.crd_source(cfg))
+        sources += [(f"gateway-api-{cfg.addons.istio.gateway.gateway_api_version}-standard-install.yaml", url)
+                    for url in istio.istio_base(cfg).manifests]
     return sources

@@ -1,7 +1,6 @@
 """The pure shape of an addon: one Helm release plus the objects that go with it."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,21 +19,33 @@ class AddonSpec:
     namespace_labels: dict[str, str] = field(default_factory=dict)
     # Objects installed after the release: custom resources need its CRDs and webhooks.
     objects: tuple[dict[str, Any], ...] = ()
-    # Objects the release needs before it starts (a Secret its values name).
+    # Objects the release needs before it starts (a Secret its values name, a ConfigMap
+    # its pods mount), declared in order after the namespace.
     prerequisites: tuple[dict[str, Any], ...] = ()
     # A pinned manifest URL of the chart's CRDs, applied as resources of their own before
     # the release (which then skips its crds/): Helm never upgrades a chart's crds/.
     crd_manifest: str | None = None
+    # Pinned upstream CRD manifests no chart ships (Gateway API), applied the same way.
+    manifests: tuple[str, ...] = ()
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the mappings and lists; leaves (Pulumi Outputs among them) are shared."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge user values over ours: mappings merge, anything else replaces."""
-    out = copy.deepcopy(base)
+    out = _copy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge_values(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copy(value)
     return out
 
 

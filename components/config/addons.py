@@ -1,8 +1,7 @@
 """The `addons` section: each addon enabled or not, a pinned chart version, values.
 
-Core addons have their own fields; any other pinned Helm chart goes in `charts`. Addons
-that later work builds (cert-manager, Istio, Dex, OAuth2-Proxy) may be declared now; the
-render says plainly that they are not built yet.
+Core addons have their own fields; any other pinned Helm chart goes in `charts`. The
+secure ingress addons (cert-manager, Istio, Dex, OAuth2-Proxy) are configured in ingress.py.
 """
 from __future__ import annotations
 
@@ -10,29 +9,11 @@ from ipaddress import IPv4Address, IPv4Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
-from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
-
-
-def _values_mapping(value: Any) -> dict[str, Any]:
-    """Values as a mapping, or a YAML string holding one (KEMU's `valuesObject`)."""
-    if isinstance(value, str):
-        try:
-            value = yaml.safe_load(value) or {}
-        except yaml.YAMLError as exc:
-            raise ValueError(f"values is a string but not valid YAML ({exc}); use a mapping") from None
-    if not isinstance(value, dict):
-        raise ValueError("values is not a mapping; use a mapping (or a YAML string holding one)")
-    return value
-
-
-class Addon(StrictModel):
-    enabled: bool = False
-    values: dict[str, Any] = {}
-
-    _mapping = field_validator("values", mode="before")(_values_mapping)
+from .base import Addon, DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+from .base import values_mapping as _values_mapping
+from .ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
 
 
 class CalicoConfig(Addon):
@@ -98,16 +79,6 @@ class NvidiaDevicePluginConfig(Addon):
     node_selector: dict[str, str] = {"nvidia.com/gpu.present": "true"}
 
 
-class PlannedAddon(StrictModel):
-    """An addon later work builds: declared now, reported as not built yet."""
-
-    enabled: bool = False
-    version: PinnedVersion | None = None
-    values: dict[str, Any] = {}
-
-    _mapping = field_validator("values", mode="before")(_values_mapping)
-
-
 class ChartConfig(StrictModel):
     """Any pinned Helm chart, installed after the core addons."""
 
@@ -159,15 +130,15 @@ class AddonsConfig(StrictModel):
     dashboard: DashboardConfig = DashboardConfig()
     prometheus: PrometheusConfig = PrometheusConfig()
     nvidia_device_plugin: NvidiaDevicePluginConfig = NvidiaDevicePluginConfig()
-    cert_manager: PlannedAddon = PlannedAddon()
-    istio: PlannedAddon = PlannedAddon()
-    dex: PlannedAddon = PlannedAddon()
-    oauth2_proxy: PlannedAddon = PlannedAddon()
+    cert_manager: CertManagerConfig = CertManagerConfig()
+    istio: IstioConfig = IstioConfig()
+    dex: DexConfig = DexConfig()
+    oauth2_proxy: Oauth2ProxyConfig = Oauth2ProxyConfig()
     charts: list[ChartConfig] = []
 
 
-CORE_ADDONS = ("calico", "openebs", "metallb", "dashboard", "prometheus", "nvidiaDevicePlugin")
-PLANNED_ADDONS = ("certManager", "istio", "dex", "oauth2Proxy")
+CORE_ADDONS = ("calico", "openebs", "metallb", "dashboard", "prometheus", "nvidiaDevicePlugin",
+               "certManager", "istio", "dex", "oauth2Proxy")
 
 
 def parse_address_range(text: str) -> tuple[IPv4Address, IPv4Address]:
@@ -257,8 +228,13 @@ def _chart_name_findings(cfg) -> list[Finding]:
 
 
 def addons_findings(cfg) -> list[Finding]:
-    findings = _metallb_findings(cfg) + _chart_name_findings(cfg)
     from ..addons.catalog import all_addons, enabled_core_addons
+    from .ingress_rules import ingress_findings
+
+    findings = _metallb_findings(cfg)
+    # A broken MetalLB pool is reported once, not again as a gateway address outside it.
+    findings += ingress_findings(cfg, metallb_valid=not findings)
+    findings += _chart_name_findings(cfg)
 
     findings += _chart_source_findings(cfg, all_addons(cfg))
     enabled = set(enabled_core_addons(cfg)) | {c.name for c in cfg.addons.charts}

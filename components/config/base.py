@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "clusterforge"
@@ -93,3 +94,24 @@ def _check_dns_label(value: str) -> str:
 
 
 DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
+
+
+def values_mapping(value: Any) -> dict[str, Any]:
+    """Values as a mapping, or a YAML string holding one (KEMU's `valuesObject`)."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"values is a string but not valid YAML ({exc}); use a mapping") from None
+    if not isinstance(value, dict):
+        raise ValueError("values is not a mapping; use a mapping (or a YAML string holding one)")
+    return value
+
+
+class Addon(StrictModel):
+    """What every addon's config has: enabled, and chart values over ours."""
+
+    enabled: bool = False
+    values: dict[str, Any] = {}
+
+    _mapping = field_validator("values", mode="before")(values_mapping)

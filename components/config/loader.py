@@ -120,6 +120,9 @@ def secret_keys_needed(cfg: StackConfig) -> dict[str, str]:
     prometheus = cfg.addons.prometheus
     if prometheus.enabled and prometheus.admin_password_secret is not None:
         needed[prometheus.admin_password_secret] = "Grafana admin password"
+    from .ingress_rules import ingress_secret_keys
+
+    needed.update(ingress_secret_keys(cfg))
     return needed
 
 

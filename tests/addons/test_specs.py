@@ -5,7 +5,7 @@ import pytest
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from clusterforge.validate import CrdSchemas, validate_object
-from components.addons.catalog import all_addons, crd_sources, enabled_core_addons, planned_notes
+from components.addons.catalog import all_addons, crd_sources, enabled_core_addons
 from components.addons.dashboard import AGGREGATE_LABEL
 from components.addons.spec import merge_values
 from components.config import ConfigError, load_stack_config
@@ -18,17 +18,25 @@ def config(stack="homelab", **overrides):
 
 def test_homelab_installs_the_core_set_in_stage_order():
     specs = enabled_core_addons(config())
-    assert list(specs) == ["calico", "openebs", "metallb", "dashboard", "prometheus"]
+    assert list(specs) == ["calico", "openebs", "metallb", "certManager", "istioBase", "dashboard", "istiod",
+                           "prometheus", "istioGateway", "dex", "oauth2Proxy"]
     assert {k: (s.chart, s.version) for k, s in specs.items()} == {
         "calico": ("tigera-operator", "v3.30.3"),
         "openebs": ("localpv-provisioner", "4.3.0"),
         "metallb": ("metallb", "0.15.2"),
+        "certManager": ("cert-manager", "v1.19.4"),
+        "istioBase": ("base", "1.29.9"),
         "dashboard": ("headlamp", "0.37.0"),
+        "istiod": ("istiod", "1.29.9"),
         "prometheus": ("kube-prometheus-stack", "77.6.2"),
+        "istioGateway": ("gateway", "1.29.9"),
+        "dex": ("dex", "0.24.0"),
+        "oauth2Proxy": ("oauth2-proxy", "10.7.0"),
     }
     assert specs["calico"].depends_on == ()
     assert specs["openebs"].depends_on == specs["metallb"].depends_on == ("calico",)
-    assert specs["prometheus"].depends_on == ("calico", "openebs", "metallb")
+    # Grafana is exposed through the gateway, so it waits for istiod's sidecar injector.
+    assert specs["prometheus"].depends_on == ("calico", "openebs", "metallb", "certManager", "istioBase", "istiod")
 
 
 def test_calico_installation_follows_config():
@@ -79,7 +87,7 @@ def test_dashboard_account_reads_only():
 
 
 def test_prometheus_webhooks_follow_cert_manager():
-    off = enabled_core_addons(config())["prometheus"].values["prometheusOperator"]
+    off = enabled_core_addons(config("onprem"))["prometheus"].values["prometheusOperator"]
     assert off["admissionWebhooks"] == {"enabled": False, "patch": {"enabled": False}}
     on = enabled_core_addons(config(**{"addons.certManager": {"enabled": True, "version": "v1.19.4"}}))
     assert on["prometheus"].values["prometheusOperator"]["admissionWebhooks"]["certManager"]["enabled"] is True
@@ -108,13 +116,8 @@ def test_user_charts_come_after_core_and_their_dependencies():
     specs = all_addons(config())
     reloader = specs["reloader"]
     assert (reloader.repository, reloader.version) == ("https://stakater.github.io/stakater-charts", "2.2.3")
-    assert set(reloader.depends_on) == {"calico", "openebs", "metallb", "dashboard", "prometheus"}
-
-
-def test_planned_addons_are_reported_not_built():
-    cfg = config(**{"addons.istio": {"enabled": True, "version": "1.29.0"}})
-    assert planned_notes(cfg) == ["clusterforge:addons.istio: enabled but not built yet; it is left "
-                                  "out of this deployment"]
+    assert set(reloader.depends_on) == {"calico", "openebs", "metallb", "certManager", "istioBase", "dashboard",
+                                        "istiod", "prometheus", "istioGateway", "dex", "oauth2Proxy"}
 
 
 def test_crd_sources_are_pinned_to_the_chart_versions():
