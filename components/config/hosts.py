@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import DnsLabel, StrictModel
-from .emulation import KindClusterConfig
+from .kind_cluster import KindClusterConfig
 
 Role = Literal["control-plane", "worker", "etcd"]
 

@@ -65,10 +65,14 @@ def _allowed_keys(loc: tuple) -> list[str]:
 
 
 def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
-    loc = tuple(error["loc"])
+    # A dict key that fails its own check is reported at the key ("labels.bad key"), not
+    # at pydantic's "[key]" marker.
+    loc = tuple(part for part in error["loc"] if part != "[key]")
     path = join_path(*loc)
     kind = error["type"]
     message = error["msg"].removeprefix("Value error, ")
+    if kind == "clusterforge":
+        return Finding(path, error["ctx"]["message"], error["ctx"]["fix"])
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc)
         return Finding(path, "unknown key",
