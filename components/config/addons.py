@@ -13,6 +13,9 @@ import yaml
 from pydantic import Field, field_validator
 
 from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+from .formats import HelmChart, HelmRelease
+from .k8s_names import Labels
+from .k8s_values import PositiveQuantity, PrometheusDuration
 
 
 def _values_mapping(value: Any) -> dict[str, Any]:
@@ -79,8 +82,8 @@ class PrometheusConfig(Addon):
 
     version: PinnedVersion = "77.6.2"
     namespace: DnsLabel = "monitoring"
-    storage_size: str = "50Gi"
-    retention: str = "15d"
+    storage_size: PositiveQuantity = "50Gi"
+    retention: PrometheusDuration = "15d"
 
 
 class NvidiaDevicePluginConfig(Addon):
@@ -89,7 +92,7 @@ class NvidiaDevicePluginConfig(Addon):
     enabled: bool | None = None  # type: ignore[assignment]
     version: PinnedVersion = "0.17.4"
     namespace: DnsLabel = "nvidia-device-plugin"
-    node_selector: dict[str, str] = {"nvidia.com/gpu.present": "true"}
+    node_selector: Labels = {"nvidia.com/gpu.present": "true"}
 
 
 class PlannedAddon(StrictModel):
@@ -105,10 +108,10 @@ class PlannedAddon(StrictModel):
 class ChartConfig(StrictModel):
     """Any pinned Helm chart, installed after the core addons."""
 
-    name: DnsLabel
+    name: HelmRelease
     namespace: DnsLabel
     repository: str
-    chart: str
+    chart: HelmChart
     version: PinnedVersion
     values: dict[str, Any] = {}
     depends_on: list[str] = []

@@ -12,6 +12,10 @@ from typing import Literal
 from pydantic import Field
 
 from .base import DnsLabel, StrictModel
+from .formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName, InterfaceName,
+                      LinuxUser, ProxmoxNode, ProxmoxStorage)
+from .k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue
+from .secrets import SshPublicKey
 from .kind_cluster import KindClusterConfig
 
 Role = Literal["control-plane", "worker", "etcd"]
@@ -30,8 +34,8 @@ class SizeOverride(StrictModel):
 
 
 class TaintConfig(StrictModel):
-    key: str
-    value: str = ""
+    key: LabelKey
+    value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -46,12 +50,12 @@ class Pool(StrictModel):
     addresses: list[IPv4Address] | None = None
     size: Size = Size()
     gpus: int = Field(0, ge=0, le=16)
-    labels: dict[str, str] = {}
+    labels: Labels = {}
     taints: list[TaintConfig] = []
     # Proxmox nodes the pool's VMs are spread over (round-robin); default: all nodes.
-    placement: list[str] = []
+    placement: list[ProxmoxNode] = []
     # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
-    instance_type: str | None = None
+    instance_type: AwsInstanceType | None = None
 
 
 class HostOverride(StrictModel):
@@ -59,28 +63,28 @@ class HostOverride(StrictModel):
 
     size: SizeOverride = SizeOverride()
     address: IPv4Address | None = None
-    placement: str | None = None
+    placement: ProxmoxNode | None = None
     vm_id: int | None = Field(None, ge=100, le=999_999_999)
     gpus: int | None = Field(None, ge=0, le=16)
-    labels: dict[str, str] = {}
-    instance_type: str | None = None
+    labels: Labels = {}
+    instance_type: AwsInstanceType | None = None
 
 
 class NetworkConfig(StrictModel):
     cidr: IPv4Network
     gateway: IPv4Address | None = None
     dns: list[IPv4Address] = []
-    search_domain: str | None = None
-    bridge: str = "vmbr0"
+    search_domain: DnsSubdomain | None = None
+    bridge: InterfaceName = "vmbr0"
     vlan: int | None = Field(None, ge=1, le=4094)
 
 
 class SshConfig(StrictModel):
-    user: str = "debian"
-    public_keys: list[str] = []
+    user: LinuxUser = "debian"
+    public_keys: list[SshPublicKey] = []
     # Name of the secret config key that holds the private key Ansible uses
     # (`pulumi config set --secret clusterforge:sshPrivateKey < key`).
-    private_key_secret: str = "sshPrivateKey"
+    private_key_secret: ConfigKeyName = "sshPrivateKey"
 
 
 class ProxmoxTemplate(StrictModel):
@@ -96,16 +100,16 @@ class ProxmoxTemplate(StrictModel):
     # Verified by Proxmox after download when given; the render notes when it is not.
     image_checksum: str | None = None
     checksum_algorithm: Literal["sha256", "sha512"] = "sha512"
-    image_datastore: str = "local"
+    image_datastore: ProxmoxStorage = "local"
 
 
 class ProxmoxConfig(StrictModel):
     endpoint: str
     insecure: bool = False
     # Name of the secret config key holding the API token (`user@realm!id=uuid`).
-    api_token_secret: str = "proxmoxApiToken"
-    nodes: list[str] = Field(min_length=1)
-    datastore: str = "local-lvm"
+    api_token_secret: ConfigKeyName = "proxmoxApiToken"
+    nodes: list[ProxmoxNode] = Field(min_length=1)
+    datastore: ProxmoxStorage = "local-lvm"
     template: ProxmoxTemplate
     vm_id_start: int = Field(200, ge=100, le=999_999_999)
     # Parallel clones of one template hit storage-lock timeouts; clone this many at once.
@@ -114,13 +118,13 @@ class ProxmoxConfig(StrictModel):
 
 
 class AwsConfig(StrictModel):
-    region: str
-    ami: str
+    region: AwsRegion
+    ami: AwsAmi
     # Use an existing subnet, or let the stack create a VPC with this CIDR.
-    subnet_id: str | None = None
+    subnet_id: AwsSubnet | None = None
     vpc_cidr: IPv4Network | None = None
     ssh_sources: list[IPv4Network] = Field(min_length=1)
-    instance_type: str = "m7i.large"
+    instance_type: AwsInstanceType = "m7i.large"
     root_volume_gb: int = Field(50, ge=20)
 
 
