@@ -12,8 +12,9 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .base import NAMESPACE, ConfigError
-from .loader import load_stack_config, missing_secret_findings
+from .loader import load_stack, missing_secret_findings
 from .model import StackConfig
+from .secrets import secret_material_findings
 
 
 def _raw_config() -> tuple[dict[str, Any], set[str]]:
@@ -37,14 +38,14 @@ def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     """The validated config and the secrets it needs, or every finding and a clean stop."""
     raw, secret_keys = _raw_config()
     prefix = NAMESPACE + ":"
-    plain = {k[len(prefix):]: _decode(v) for k, v in raw.items()
-             if k.startswith(prefix) and k not in secret_keys}
     present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
     try:
-        cfg = load_stack_config(plain)
-        missing = missing_secret_findings(cfg, present)
-        if missing:
-            raise ConfigError(missing)
+        cfg = load_stack({k: _decode(v) for k, v in raw.items()}, secret_keys)
+        problems = missing_secret_findings(cfg, present)
+        # Key material is checked for what it claims; its value never appears in a finding.
+        problems += secret_material_findings(cfg, {k: raw[prefix + k] for k in present})
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as err:
         for finding in err.findings:
             pulumi.log.error(str(finding))

@@ -19,6 +19,8 @@ from pydantic import AfterValidator
 from .base import NAMESPACE, Finding
 from .k8s_names import invalid
 
+# What an offline render hands the program for a secret it cannot decrypt; not key material.
+SECRET_PLACEHOLDER = "[secret]"
 # The default secret key names; a stack may rename them (hosts.ssh.privateKeySecret, ...).
 SSH_PRIVATE_KEY = "sshPrivateKey"
 PROXMOX_API_TOKEN = "proxmoxApiToken"
@@ -102,6 +104,7 @@ def secret_material_findings(cfg, secrets: Mapping[str, Any]) -> list[Finding]:
     """Check the secret values the program got (only inside a Pulumi run: offline they are
     encrypted). The values never appear in a finding."""
     findings: list[Finding] = []
+    secrets = {k: v for k, v in secrets.items() if v != SECRET_PLACEHOLDER}
     ssh = cfg.hosts.ssh
     if cfg.uses_kubeadm and isinstance(secrets.get(ssh.private_key_secret), str):
         findings += private_key_findings(ssh.private_key_secret, secrets[ssh.private_key_secret],
