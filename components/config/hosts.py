@@ -9,12 +9,12 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import DnsLabel, StrictModel
 from .formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName, InterfaceName,
                       LinuxUser, ProxmoxNode, ProxmoxStorage)
-from .k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue
+from .k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
 from .secrets import SshPublicKey
 from .kind_cluster import KindClusterConfig
 
@@ -56,6 +56,14 @@ class Pool(StrictModel):
     placement: list[ProxmoxNode] = []
     # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
     instance_type: AwsInstanceType | None = None
+
+    @model_validator(mode="after")
+    def _addresses_exist(self) -> "Pool":
+        # firstAddress + count must stay inside IPv4, or the addresses cannot even be computed.
+        if self.first_address is not None and self.count and int(self.first_address) + self.count - 1 > 2**32 - 1:
+            raise invalid(f"{self.count} addresses from {self.first_address} run past 255.255.255.255",
+                          "lower count or start lower")
+        return self
 
 
 class HostOverride(StrictModel):

@@ -101,7 +101,8 @@ def _network_and_broadcast(cfg) -> Iterator[Finding]:
     if vip is not None and (what := _edge(vip, net.cidr)):
         yield Finding("kubernetes.ha.vip", f"{vip} is {what} of {net.cidr}", fix)
     # A pool that runs past the network is reported as such (hosts.pools[i].count) already.
-    past = {i for i, pool in enumerate(cfg.hosts.pools) if (a := pool_addresses(pool)) and a[-1] not in net.cidr}
+    past = {i for i, pool in enumerate(cfg.hosts.pools) if (a := pool_addresses(pool)) and a[-1] is not None
+            and a[-1] not in net.cidr}
     for plan in expand_hosts(cfg.hosts):
         if plan.pool_index in past:
             continue
