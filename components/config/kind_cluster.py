@@ -9,6 +9,15 @@ from pydantic import AliasChoices, Field, field_validator
 from .base import DnsLabel, StrictModel
 from .images import pinned_image_ref
 
+# The Kubernetes version of the kind node image the emulated stack is tested with: the
+# default of stacks made by `clusterforge import-kemu`.
+KIND_KUBERNETES_VERSION = "1.35.1"
+KIND_NODE_REPOSITORY = "kindest/node"
+
+
+def kind_node_image(kubernetes_version: str) -> str:
+    return f"{KIND_NODE_REPOSITORY}:v{kubernetes_version.lstrip('v')}"
+
 
 class KindClusterConfig(StrictModel):
     """The kind host kind: a local control plane in containers (KEMU's `kindConfig`)."""
