@@ -227,18 +227,20 @@ def _quantity_errors(text: str) -> list[str]:
 
 
 def _templates() -> str:
-    return ", ".join(sorted(p.relative_to(PROJECT_ROOT).as_posix()
-                            for p in (PROJECT_ROOT / "workloads").glob("*.tmpl")))
+    return "\n".join(f"  {p.relative_to(PROJECT_ROOT).as_posix()}"
+                     for p in sorted((PROJECT_ROOT / "workloads").glob("*.tmpl")))
 
 
 def _parser() -> argparse.ArgumentParser:
     from components.config.k8s_names import dns1123_label_errors, label_value_errors
     from components.config.k8s_values import is_go_duration
 
-    parser = argparse.ArgumentParser(prog="clusterforge experiment", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="clusterforge experiment", description=__doc__.split("\n\n")[0],
+                                     epilog=f"shipped templates:\n{_templates()}",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("kubeconfig", help="kubeconfig file of the emulated cluster (e.g. from `kind get kubeconfig`)")
     parser.add_argument("--template", default="workloads/distributed-gpu-job-zone-affinity.yaml.tmpl",
-                        help=f"Job template, relative to the project or absolute; shipped: {_templates()}")
+                        help="Job template, relative to the project or absolute (shipped ones below)")
     parser.add_argument("--copies", type=_positive_int, default=10, help="how many Jobs to submit (default 10)")
     parser.add_argument("--namespace", default="default", type=_checked(dns1123_label_errors, "a namespace name"),
                         help="namespace the Jobs go to (default default)")

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -230,8 +231,13 @@ def test_experiment_refuses_bad_options(option, capsys):
     assert f"argument {option[0]}" in capsys.readouterr().err
 
 
-def test_setup_works_for_a_user_who_is_not_root_without_graphviz(tmp_path):
+def test_setup_works_for_a_user_who_is_not_root_without_graphviz():
     """scripts/setup.sh as `nobody` on a machine without Graphviz: it says so and goes on."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # pytest's own tmp is root's only
+        _setup_as_nobody(Path(tmp))
+
+
+def _setup_as_nobody(tmp_path: Path) -> None:
     checkout = tmp_path / "checkout"
     (checkout / "scripts").mkdir(parents=True)
     shutil.copy(ROOT / "scripts" / "setup.sh", checkout / "scripts" / "setup.sh")
