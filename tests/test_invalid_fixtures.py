@@ -44,5 +44,4 @@ def test_invalid_config_names_exact_paths(path: Path, tmp_path: Path):
         # Each error is printable as users type the key, and says what to do.
         assert str(finding).startswith(f"{finding.key}: ")
         assert finding.fix or "give" in finding.message or "use" in finding.message, str(finding)
-    if "message" in case:
-        assert case["message"] in str(caught.value), str(caught.value)
+    assert case["message"] in str(caught.value), str(caught.value)
