@@ -12,7 +12,7 @@ import yaml
 
 from components.config import ConfigError, Finding, load_stack, missing_secret_findings
 from components.config.model import StackConfig
-from components.config.secrets import SECRET_PLACEHOLDER
+from components.config.secrets import SECRET_PLACEHOLDER, secret_material_findings
 from components.config.stack_keys import key_error, normalized_key, parse_key
 
 from . import PROJECT_ROOT
@@ -133,6 +133,10 @@ def prepare_offline(stack: StackFile) -> tuple[StackConfig, list[str]]:
     if stack.problems:
         raise ConfigError(stack.problems)
     present = {k.split(":", 1)[1] for k in stack.secret_keys if k.startswith(NAMESPACE + ":")}
+    # Secrets an offline render can read (a test's, never an encrypted one) are checked as the program does.
+    material = secret_material_findings(cfg, {k: stack.values.get(f"{NAMESPACE}:{k}") for k in present})
+    if material:
+        raise ConfigError(material)
     notes = []
     for finding in missing_secret_findings(cfg, present):
         stack.values[f"{NAMESPACE}:{finding.path}"] = SECRET_PLACEHOLDER
