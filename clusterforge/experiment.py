@@ -178,25 +178,17 @@ class Cluster:
         self.batch.create_namespaced_job(namespace, job)
 
 
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a whole number of at least 1")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def _gpu_count(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative; give 0 or more GPUs")
-    return value
+def _whole(minimum: int, why: str):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} is below {minimum}; {why}")
+        return value
+    return parse
 
 
 def _seconds(text: str) -> float:
@@ -241,15 +233,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("kubeconfig", help="kubeconfig file of the emulated cluster (e.g. from `kind get kubeconfig`)")
     parser.add_argument("--template", default="workloads/distributed-gpu-job-zone-affinity.yaml.tmpl",
                         help="Job template, relative to the project or absolute (shipped ones below)")
-    parser.add_argument("--copies", type=_positive_int, default=10, help="how many Jobs to submit (default 10)")
+    parser.add_argument("--copies", type=_whole(1, "submit at least one Job"), default=10, help="how many Jobs to submit (default 10)")
     parser.add_argument("--namespace", default="default", type=_checked(dns1123_label_errors, "a namespace name"),
                         help="namespace the Jobs go to (default default)")
     parser.add_argument("--gpu-type", default="nvidia-h100-80gb",
                         type=_checked(label_value_errors, "a label value"),
                         help="datastrophic.io/gpu-type of the nodes the workers need (default nvidia-h100-80gb)")
-    parser.add_argument("--workers", type=_positive_int, default=8,
+    parser.add_argument("--workers", type=_whole(1, "a Job needs at least one worker"), default=8,
                         help="pods per Job, one per node (default 8)")
-    parser.add_argument("--gpus", type=_gpu_count, default=8, help="GPUs each worker requests (default 8)")
+    parser.add_argument("--gpus", type=_whole(0, "give 0 or more GPUs"), default=8, help="GPUs each worker requests (default 8)")
     parser.add_argument("--cpu", default="24", type=_checked(_quantity_errors, "a CPU quantity"),
                         help="CPU each worker requests, a Kubernetes quantity (default 24)")
     parser.add_argument("--memory", default="256Gi", type=_checked(_quantity_errors, "a memory quantity"),

@@ -63,31 +63,26 @@ def _regex_error(msg: str, fmt: str, *examples: str) -> str:
     return f"{msg} (e.g. {shown}, regex used for validation is '{fmt}')"
 
 
-def dns1123_label_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errs.append(_max_len(DNS1123_LABEL_MAX))
-    if not _DNS1123_LABEL.match(value):
-        errs.append(_regex_error(_DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc"))
+def _errors(value: str, pattern: re.Pattern[str], max_len: int, msg: str, fmt: str, *examples: str) -> list[str]:
+    errs = [_max_len(max_len)] if len(value) > max_len else []
+    if not pattern.match(value):
+        errs.append(_regex_error(msg, fmt, *examples))
     return errs
+
+
+def dns1123_label_errors(value: str) -> list[str]:
+    return _errors(value, _DNS1123_LABEL, DNS1123_LABEL_MAX, _DNS1123_LABEL_MSG, DNS1123_LABEL_FMT,
+                   "my-name", "123-abc")
 
 
 def dns1123_subdomain_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errs.append(_max_len(DNS1123_SUBDOMAIN_MAX))
-    if not _DNS1123_SUBDOMAIN.match(value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
+    return _errors(value, _DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN_MSG,
+                   DNS1123_SUBDOMAIN_FMT, "example.com")
 
 
 def wildcard_subdomain_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errs.append(_max_len(DNS1123_SUBDOMAIN_MAX))
-    if not _WILDCARD_SUBDOMAIN.match(value):
-        errs.append(_regex_error(_WILDCARD_MSG, WILDCARD_DNS1123_SUBDOMAIN_FMT, "*.example.com"))
-    return errs
+    return _errors(value, _WILDCARD_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, _WILDCARD_MSG,
+                   WILDCARD_DNS1123_SUBDOMAIN_FMT, "*.example.com")
 
 
 def qualified_name_errors(value: str) -> list[str]:
@@ -117,12 +112,8 @@ def qualified_name_errors(value: str) -> list[str]:
 
 
 def label_value_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > LABEL_VALUE_MAX:
-        errs.append(_max_len(LABEL_VALUE_MAX))
-    if not _LABEL_VALUE.match(value):
-        errs.append(_regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return _errors(value, _LABEL_VALUE, LABEL_VALUE_MAX, _LABEL_VALUE_MSG, LABEL_VALUE_FMT,
+                   "MyValue", "my_value", "12345")
 
 
 def annotations_errors(annotations: Mapping[str, str]) -> list[str]:

@@ -5,7 +5,6 @@ strings, so they reach state and logs encrypted or masked.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -15,6 +14,7 @@ from .base import NAMESPACE, ConfigError
 from .loader import load_stack, missing_secret_findings
 from .model import StackConfig
 from .secrets import secret_material_findings
+from .stack_keys import decoded
 
 
 def _raw_config() -> tuple[dict[str, Any], set[str]]:
@@ -25,22 +25,13 @@ def _raw_config() -> tuple[dict[str, Any], set[str]]:
     return values, secret_keys
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     """The validated config and the secrets it needs, or every finding and a clean stop."""
     raw, secret_keys = _raw_config()
     prefix = NAMESPACE + ":"
     present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
     try:
-        cfg = load_stack({k: _decode(v) for k, v in raw.items()}, secret_keys)
+        cfg = load_stack({k: decoded(v) for k, v in raw.items()}, secret_keys)
         problems = missing_secret_findings(cfg, present)
         # Key material is checked for what it claims; its value never appears in a finding.
         problems += secret_material_findings(cfg, {k: raw[prefix + k] for k in present})

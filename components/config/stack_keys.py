@@ -67,7 +67,8 @@ def normalize_keys(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Find
     return out, findings
 
 
-def _decoded(value: Any) -> Any:
+def decoded(value: Any) -> Any:
+    """A value as the engine passes it (objects as JSON text) -> the Python value."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -77,7 +78,7 @@ def _decoded(value: Any) -> Any:
 
 
 def _ours(values: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
-    node = _decoded(values.get(f"{NAMESPACE}:{parts[0]}"))
+    node = decoded(values.get(f"{NAMESPACE}:{parts[0]}"))
     for part in parts[1:]:
         node = node.get(part) if isinstance(node, dict) else None
     return node
@@ -95,7 +96,7 @@ def foreign_key_findings(values: Mapping[str, Any], secret_keys: Collection[str]
         if key in COUNTERPARTS:
             path, parts = COUNTERPARTS[key]
             ours = _ours(values, parts)
-            theirs = _decoded(values[key])
+            theirs = decoded(values[key])
             if ours is None or key in secret_keys:
                 pass  # ours unset: the key is ignored, below
             elif ours == theirs:
