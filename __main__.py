@@ -1,16 +1,24 @@
 """clusterforge: one Kubernetes cluster from one declarative stack config.
 
 Thin on purpose: validate the stack config (every problem reported at once, before any
-resource is declared), build the cluster component, export what users need.
+resource is declared) against itself and against what the last deployment recorded, build
+the cluster component, export what users need and what the next run checks against.
 """
 import pulumi
 
+from components import deployed as last
 from components.cluster import Cluster
-from components.config.pulumi_config import stack_config_or_exit
+from components.config.pulumi_config import refuse, stack_config_or_exit
 
 config, secrets = stack_config_or_exit()
-cluster = Cluster(config.cluster.name, config, secrets)
+deployed = last.read_deployed()
+changes = last.deployed_findings(config, deployed)
+if changes:
+    refuse(changes)
+cluster = Cluster(config.cluster.name, config, secrets, deployed)
 
 pulumi.export("clusterName", config.cluster.name)
 pulumi.export("kubernetesVersion", config.kubernetes.version)
 pulumi.export("kubeconfig", cluster.kubeconfig)
+for name, value in last.record(config, cluster.ready).items():
+    pulumi.export(name, value)

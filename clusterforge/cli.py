@@ -1,4 +1,4 @@
-"""The `clusterforge` command: render, check, diff and bench the Pulumi program offline.
+"""The `clusterforge` command: render, check, diff, policy and bench the Pulumi program offline.
 
 Exit codes: 0 success (no findings, no changes), 1 findings or changes, 2 bad usage.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from components.config import ConfigError
 
+from .mockrun import DuplicateUrnError, ProgramRefused
 from .stackfile import StackFileError, stack_names
 
 
@@ -23,12 +24,8 @@ def _config_problems(stack: str, findings, what: str) -> None:
 
 
 def _render(args) -> int:
-    from .render import render_stack, summary
+    from .render import RenderOutError, render_stack, summary
 
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        print(f"clusterforge render: --out {args.out} is a file, not a directory; give a directory",
-              file=sys.stderr)
-        return 2
     stacks = stack_names() if args.stack == "all" else [args.stack]
     code = 0
     for stack in stacks:  # every stack is reported, whatever an earlier one did
@@ -43,53 +40,108 @@ def _render(args) -> int:
             print(f"stack {stack}: {err}", file=sys.stderr)
             code = max(code, 2) if len(stacks) == 1 else max(code, 1)
             continue
+        except DuplicateUrnError as err:
+            print(f"clusterforge render: {err}; nothing was rendered", file=sys.stderr)
+            code = 1
+            continue
+        except RenderOutError as err:  # checked before anything is evaluated or removed
+            print(f"clusterforge render {stack}: --out {err}; nothing was changed", file=sys.stderr)
+            return 2
         print(summary(result))
     return code
 
 
 def _check(args) -> int:
     from .check import check_stack
+    from .server_check import cluster_errors, kubeconfig_problem, reachable
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     crd_dir = Path(args.crd_schemas) if args.crd_schemas else None
     if crd_dir is not None and not crd_dir.is_dir():
         print(f"--crd-schemas {crd_dir}: not a directory", file=sys.stderr)
         return 2
+    server = Path(args.server) if args.server else None
+    if server is not None and not server.is_file():
+        print(f"--server {server}: no such kubeconfig file", file=sys.stderr)
+        return 2
+    if server is not None:
+        try:
+            reachable(server)  # one line now, not one per stack (or a traceback) later
+        except cluster_errors() as err:
+            print(f"--server {server}: {kubeconfig_problem(server, err)}", file=sys.stderr)
+            return 2
     ok = True
     for stack in stacks:
         try:
-            report = check_stack(stack, crd_dir)
+            report = check_stack(stack, crd_dir, server)
         except StackFileError as err:
             if len(stacks) == 1:
                 raise
             print(f"check {stack}:\n  config: {err}\n  1 finding(s)")
             ok = False
             continue
+        except cluster_errors() as err:  # the server went away mid-check
+            print(f"clusterforge check: {kubeconfig_problem(server, err)}", file=sys.stderr)
+            return 2
         print(report.text())
         ok = ok and report.ok
     return 0 if ok else 1
 
 
 def _diff(args) -> int:
-    from .diff import DiffError, as_markdown, as_text, diff_plans, diff_refs, load_plan
+    from .diff import DiffError, as_text, diff_plans, diff_refs, load_plan, render_roots
+    from .diff_markdown import comment
 
     old, new = Path(args.old), Path(args.new)
     try:
         if old.is_dir() and new.is_dir():
-            result = diff_plans(load_plan(old), load_plan(new))
+            pairs = render_roots(old, new)
+            results = ([diff_plans(a, b) for _, a, b in pairs] if pairs is not None
+                       else [diff_plans(load_plan(old), load_plan(new))])
         elif args.stack:
-            result = diff_refs(args.old, args.new, args.stack)
+            results = [diff_refs(args.old, args.new, args.stack)]
         else:
             print("diff: give two render directories, or two git refs with --stack NAME", file=sys.stderr)
             return 2
     except DiffError as err:  # nothing to compare: never the exit code for "changes"
         print(f"clusterforge diff: {err}", file=sys.stderr)
         return 2
-    text = as_markdown(result) if args.format == "markdown" else as_text(result)
-    sys.stdout.write(text)
+    markdown = comment(results)
+    sys.stdout.write(markdown if args.format == "markdown" else "".join(
+        (f"stack {d.stack}:\n" if len(results) > 1 else "") + as_text(d) for d in results if not d.empty))
     if args.markdown_out:
-        Path(args.markdown_out).write_text(as_markdown(result))
-    return 0 if result.empty else 1
+        Path(args.markdown_out).write_text(markdown)
+    return 0 if all(d.empty for d in results) else 1
+
+
+def _policy(args) -> int:
+    from .policy_run import PolicyConfigError, as_markdown, as_text, blocking, check_stack, load_config
+
+    try:
+        config = load_config(Path(args.config) if args.config else None)
+    except PolicyConfigError as err:
+        print(f"policy: {err}", file=sys.stderr)
+        return 2
+    by_stack = {}
+    code = 0
+    for stack in stack_names() if args.stack == "all" else [args.stack]:
+        try:
+            by_stack[stack] = check_stack(stack, config)
+        except ConfigError as err:  # every stack is reported, whatever an earlier one did
+            _config_problems(stack, err.findings, "no policy ran")
+            code = 1
+            continue
+        except StackFileError as err:
+            print(f"stack {stack}: {err}", file=sys.stderr)
+            code = 2 if args.stack != "all" else 1
+            continue
+        if args.format == "text":
+            sys.stdout.write(as_text(stack, by_stack[stack]))
+    if args.format == "markdown":
+        sys.stdout.write(as_markdown(by_stack))
+    if args.markdown_out:
+        Path(args.markdown_out).write_text(as_markdown(by_stack))
+    return max(code, 1 if any(blocking(results) for results in by_stack.values()) else 0)
 
 
 def bench_names() -> list[str]:
@@ -102,6 +154,8 @@ def _bench(args) -> int:
     module = importlib.import_module(f"clusterforge.benches.{args.name}")
     figures = module.run()
     print(json.dumps(figures, sort_keys=True))
+    if figures.get("error"):  # a prerequisite is missing (the bench said which): nothing was measured
+        return 2
     return 1 if figures.get("invalid_stacks") else 0
 
 
@@ -129,21 +183,32 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="evaluate a stack offline and write plan, manifests, releases, inventory, graph")
     r.add_argument("stack", help=f"stack name (stacks/Pulumi.<stack>.yaml: {stacks}) or 'all'")
-    r.add_argument("--out", help="output directory (default build/STACK; with 'all', one subdirectory per stack)")
+    r.add_argument("--out", help="output directory (default build/STACK; with 'all', one subdirectory per "
+                                 "stack); replaced only if empty, new or written by an earlier render")
     r.set_defaults(func=_render)
 
     c = sub.add_parser("check", help="validate a stack's config and every object it declares")
     c.add_argument("stack", help=f"stack name ({stacks}) or 'all'")
     c.add_argument("--crd-schemas", help="directory of upstream CRD YAML files (default: a cache filled online)")
+    c.add_argument("--server", metavar="KUBECONFIG",
+                   help="also dry-run every object on this cluster's API server (CRDs applied first)")
     c.set_defaults(func=_check)
 
-    d = sub.add_parser("diff", help="changes between two renders (directories) or two git refs (--stack)")
+    d = sub.add_parser("diff", help="changes between two renders (directories, or directories of renders "
+                                    "from `render all --out`) or two git refs (--stack)")
     d.add_argument("old", help="render directory, or git ref with --stack")
     d.add_argument("new", help="render directory, or git ref with --stack")
     d.add_argument("--stack", help=f"with git refs: the stack to render at each ({stacks})")
     d.add_argument("--format", choices=("text", "markdown"), default="text", help="output format (default text)")
     d.add_argument("--markdown-out", help="also write the Markdown form (for a PR comment) to this file")
     d.set_defaults(func=_diff)
+
+    q = sub.add_parser("policy", help="run the policy pack over a stack's resources (mock runtime)")
+    q.add_argument("stack", help=f"stack name ({stacks}) or 'all'")
+    q.add_argument("--config", help="policy-pack config JSON (levels per policy), as for --policy-pack-config")
+    q.add_argument("--format", choices=("text", "markdown"), default="text", help="output format (default text)")
+    q.add_argument("--markdown-out", help="also write the Markdown summary (for a PR comment) to this file")
+    q.set_defaults(func=_policy)
 
     b = sub.add_parser("bench", help="run a benchmark; ends with one JSON line of its figures",
                        epilog=_bench_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -178,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConfigError as err:
         _config_problems(command, err.findings, "nothing was done")
+        return 1
+    except DuplicateUrnError as err:
+        print(f"clusterforge {command}: {err}; nothing was done", file=sys.stderr)
+        return 1
+    except ProgramRefused as err:  # the program logged why it stopped
+        print(f"clusterforge {command}: the program refused the stack; nothing was done", file=sys.stderr)
+        for message in err.errors() or [str(err)]:
+            print(f"  {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"clusterforge {command}: interrupted", file=sys.stderr)

@@ -1,9 +1,12 @@
 """`clusterforge diff`: what changes between two renders, for a pull request.
 
-Compares two render directories (their plan.json), or a stack rendered at two git
+Compares two render directories (their plan.json and inventory.yaml), two directories of
+renders (`render all --out DIR`: every stack in either), or a stack rendered at two git
 refs. Resources are matched by URN; a changed resource lists the field paths that
-differ (inputs, dependencies, parent, options). Secrets compare as `[secret]`, so a
-diff never shows one.
+differ (inputs, dependencies, parent, options), less those Pulumi ignores
+(ignoreChanges), and says when the change replaces it. Secrets compare as `[secret]`
+plus a fingerprint of their ciphertext, so a diff says a secret changed and never
+shows one. Charts, node group sizes and host counts: diff_details; Markdown: diff_markdown.
 """
 from __future__ import annotations
 
@@ -15,7 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import PROJECT_ROOT
+from .diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups, node_group_sizes,
+                           replace_reason, secret_changes, size_changes)
 
 
 @dataclass
@@ -24,6 +31,10 @@ class Change:
     type: str
     name: str
     paths: list[str] = field(default_factory=list)
+    # add, remove, update (inputs change), replace, or rewire (only edges/options change:
+    # no provider call).
+    action: str = "update"
+    reason: str = ""
 
 
 @dataclass
@@ -31,10 +42,27 @@ class PlanDiff:
     added: list[Change] = field(default_factory=list)
     removed: list[Change] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
+    stack: str = ""
+    charts: list[ChartChange] = field(default_factory=list)
+    node_groups: list[ReplicaChange] = field(default_factory=list)
+    hosts: list[ReplicaChange] = field(default_factory=list)
+    secrets: list[tuple[str, str]] = field(default_factory=list)
+    # urn -> plan entry, old and new together: what the picture of the change draws from.
+    entries: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.secrets)
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changed if c.action == action)
+
+    def status(self) -> dict[str, str]:
+        """urn -> add/change/replace/remove, for the picture."""
+        out = {c.urn: "add" for c in self.added}
+        out.update({c.urn: "remove" for c in self.removed})
+        out.update({c.urn: "replace" if c.action == "replace" else "change" for c in self.changed})
+        return out
 
 
 def _field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -53,20 +81,31 @@ def _field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 
 def diff_plans(old: dict, new: dict) -> PlanDiff:
+    from .graph import union
+
     before = {r["urn"]: r for r in old.get("resources", [])}
     after = {r["urn"]: r for r in new.get("resources", [])}
-    result = PlanDiff()
+    result = PlanDiff(stack=new.get("stack") or old.get("stack") or "")
     for urn in sorted(set(after) - set(before)):
-        result.added.append(Change(urn, after[urn]["type"], after[urn]["name"]))
+        result.added.append(Change(urn, after[urn]["type"], after[urn]["name"], action="add"))
     for urn in sorted(set(before) - set(after)):
-        result.removed.append(Change(urn, before[urn]["type"], before[urn]["name"]))
+        result.removed.append(Change(urn, before[urn]["type"], before[urn]["name"], action="remove"))
     for urn in sorted(set(before) & set(after)):
         a, b = before[urn], after[urn]
         paths = []
         for key in ("inputs", "dependencies", "parent", "options", "provider"):
             paths += _field_paths({key: a.get(key)}, {key: b.get(key)})
+        paths = drop_ignored(paths, b.get("options") or {})
         if paths:
-            result.changed.append(Change(urn, b["type"], b["name"], paths))
+            reason = replace_reason(b["type"], paths, b.get("options") or {})
+            inputs = any(p.startswith("inputs") for p in paths)
+            action = "replace" if reason else "update" if inputs else "rewire"
+            result.changed.append(Change(urn, b["type"], b["name"], paths, action, reason))
+    result.charts = chart_changes(old, new, _field_paths)
+    result.node_groups = size_changes(node_group_sizes(old), node_group_sizes(new))
+    result.hosts = size_changes(host_groups(old.get("inventory")), host_groups(new.get("inventory")))
+    result.secrets = secret_changes(old, new)
+    result.entries = union(old.get("resources", []), new.get("resources", []))
     return result
 
 
@@ -74,23 +113,19 @@ def as_text(d: PlanDiff) -> str:
     lines = []
     for sign, items in (("+", d.added), ("-", d.removed), ("~", d.changed)):
         for c in items:
-            lines.append(f"{sign} {c.type} {c.name}")
+            lines.append(f"{sign} {c.type} {c.name}" + (f"  (replace: {c.reason})" if c.reason else ""))
             lines += [f"    {p}" for p in c.paths]
+    lines += [f"~ secret {key} {what} (value not shown)" for key, what in d.secrets]
     if lines:
         lines.append(f"{len(d.added)} to add, {len(d.changed)} to change, {len(d.removed)} to remove")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def as_markdown(d: PlanDiff) -> str:
-    if d.empty:
-        return ""
-    lines = [f"**clusterforge diff**: {len(d.added)} to add, {len(d.changed)} to change, "
-             f"{len(d.removed)} to remove", "", "| | type | name | changed fields |", "|---|---|---|---|"]
-    for sign, items in (("➕", d.added), ("➖", d.removed), ("✏️", d.changed)):
-        for c in items:
-            fields = "<br>".join(f"`{p}`" for p in c.paths)
-            lines.append(f"| {sign} | `{c.type}` | `{c.name}` | {fields} |")
-    return "\n".join(lines) + "\n"
+    """The PR comment for one stack (one line when nothing changes)."""
+    from .diff_markdown import comment
+
+    return comment([d])
 
 
 class DiffError(Exception):
@@ -98,6 +133,7 @@ class DiffError(Exception):
 
 
 def load_plan(directory: Path) -> dict:
+    """A render's plan.json, with its inventory (host counts) when the render wrote one."""
     path = Path(directory) / "plan.json"
     if not path.is_file():
         raise DiffError(f"{path} not found: give a directory written by `clusterforge render`")
@@ -107,7 +143,27 @@ def load_plan(directory: Path) -> dict:
         raise DiffError(f"{path} is not a render's plan ({err}); render the stack again") from None
     if not isinstance(plan, dict) or not isinstance(plan.get("resources", []), list):
         raise DiffError(f"{path} is not a render's plan; render the stack again")
+    inventory = Path(directory) / "inventory.yaml"
+    if inventory.is_file():
+        try:
+            plan["inventory"] = yaml.safe_load(inventory.read_text())
+        except (OSError, yaml.YAMLError) as err:
+            raise DiffError(f"{inventory} is not a render's inventory ({err}); render the stack again") from None
     return plan
+
+
+def render_roots(old: Path, new: Path) -> list[tuple[str, dict, dict]] | None:
+    """(stack, old plan, new plan) for directories of renders (`render all --out DIR`);
+    a stack in only one of them diffs against nothing. None when they are single renders."""
+    if (old / "plan.json").is_file() or (new / "plan.json").is_file():
+        return None
+    stacks = sorted({p.parent.name for root in (old, new) for p in root.glob("*/plan.json")})
+    if not stacks:
+        raise DiffError(f"no plan.json in {old} or {new}, nor in their subdirectories: "
+                        "give directories written by `clusterforge render`")
+    empty = {"resources": []}
+    return [(s, load_plan(old / s) if (old / s / "plan.json").is_file() else {**empty, "stack": s},
+             load_plan(new / s) if (new / s / "plan.json").is_file() else {**empty, "stack": s}) for s in stacks]
 
 
 def _ref_sha(ref: str, repo: Path) -> str:

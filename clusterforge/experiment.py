@@ -26,6 +26,7 @@ import yaml
 from components.config.emulation import parse_quantity
 
 from . import PROJECT_ROOT
+from .server_check import cluster_errors, kubeconfig_problem
 
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
@@ -256,18 +257,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cluster_errors() -> tuple[type[BaseException], ...]:
-    """What the kubernetes client raises for a kubeconfig it cannot use or a server it cannot reach."""
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.config.config_exception import ConfigException
-    from urllib3.exceptions import HTTPError
-
-    return ConfigException, ApiException, HTTPError, OSError, yaml.YAMLError, TypeError, ValueError
-
-
 def _cluster_problem(kubeconfig: str, err: BaseException) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return f"experiment: cannot use the cluster of kubeconfig {kubeconfig}: {text[:300]}"
+    return f"experiment: {kubeconfig_problem(kubeconfig, err)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args, jobs, run)
-    except _cluster_errors() as err:
+    except cluster_errors() as err:
         print(_cluster_problem(args.kubeconfig, err), file=sys.stderr)
         return 2
 

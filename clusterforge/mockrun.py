@@ -37,6 +37,7 @@ COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "proxmoxve:index/vmLegacy:VmLegacy": ("ipv4Addresses", "macAddresses", "networkInterfaceNames"),
     "proxmoxve:download/file:File": ("size",),
     "aws:ec2/instance:Instance": ("privateIp", "publicIp", "arn", "privateDns"),
+    "aws:ec2/eip:Eip": ("publicIp", "allocationId", "arn", "publicDns"),
     "aws:ec2/vpc:Vpc": ("arn", "defaultSecurityGroupId"),
     "aws:ec2/subnet:Subnet": ("arn",),
     "aws:ec2/securityGroup:SecurityGroup": ("arn",),
@@ -59,6 +60,9 @@ class Registration:
     inputs: dict[str, Any]
     provider: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # The resource transforms its options declare (callables; the engine runs them on its
+    # children, the mock runtime does not): tests call them.
+    transforms: list[Any] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass
@@ -81,6 +85,28 @@ class Recording:
 
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.resources if r.urn == urn)
+
+
+class DuplicateUrnError(Exception):
+    """Two registrations with one URN: a real `pulumi up` refuses the whole program."""
+
+    def __init__(self, stack: str, urns: list[str]):
+        self.urns = urns
+        super().__init__(f"stack {stack}: {len(urns)} resource URN(s) registered more than once "
+                         f"(the engine refuses duplicates): {', '.join(urns)}")
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource: its type qualified by every ancestor's type
+    (joined by `$`, the root stack left out), so `pulumi state` and `--target` accept it."""
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            type_ = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
 def _plain(value: Any) -> Any:
@@ -113,16 +139,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.duplicates: list[str] = []
+        self._seen: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # As the engine does: children of the root stack carry no parent type in their URN.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        # The SDK's mock qualifies a type by its parent's last type only; the engine uses all.
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
+    def _claim(self, urn: str) -> None:
+        if urn in self._seen:
+            self.duplicates.append(urn)
+        self._seen.add(urn)
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self._claim(response.urn)
+        return response
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        self._claim(response.urn)
+        if request.type == ROOT_STACK_TYPE:
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent="",
                 custom=False, dependencies=[], inputs={}))
@@ -138,6 +175,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             options["deleteBeforeReplace"] = True
         if request.replaceOnChanges:
             options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+        if request.transforms:
+            options["transforms"] = len(request.transforms)
+        if request.aliases:
+            options["aliases"] = sorted(a.urn or a.spec.name for a in request.aliases)
         if request.HasField("customTimeouts") and (request.customTimeouts.create or request.customTimeouts.update):
             options["customTimeouts"] = {"create": request.customTimeouts.create,
                                          "update": request.customTimeouts.update,
@@ -152,12 +193,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=_plain(json_format.MessageToDict(request.object)),
             provider=request.provider.split("::")[-2] if request.provider else "",
             options=options,
+            transforms=pulumi_mocks._resolve_callbacks(request.transforms),
         ))
         return response
 
 
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+
 class PreviewMocks(pulumi_mocks.Mocks):
-    """Resources echo their inputs; outputs computed at apply time stay unknown."""
+    """Resources echo their inputs; outputs computed at apply time stay unknown.
+
+    The stack's own saved outputs (what the engine's readStackOutputs returns from the
+    last checkpoint) are `previous_outputs`: none, as for a new stack, unless a test
+    stands in a previous deployment.
+    """
+
+    def __init__(self, previous_outputs: dict[str, Any] | None = None):
+        self.previous_outputs = previous_outputs or {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = dict(args.inputs)
@@ -169,6 +222,8 @@ class PreviewMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ["zone-a", "zone-b", "zone-c"]}
+        if args.token == READ_STACK_OUTPUTS:
+            return {"name": args.args["name"], "outputs": self.previous_outputs, "secretOutputNames": []}
         return {}
 
 
@@ -220,8 +275,19 @@ class _LoopsClosed(asyncio.DefaultEventLoopPolicy):
                 loop.close()
 
 
-def _evaluate(stack: StackFile, program: Path) -> Recording:
-    monitor = RecordingMonitor(PreviewMocks())
+class ProgramRefused(Exception):
+    """The program stopped with a RunError (it logged why); `recording` holds what it did first."""
+
+    def __init__(self, message: str, recording: "Recording"):
+        super().__init__(message)
+        self.recording = recording
+
+    def errors(self) -> list[str]:
+        return [message for level, message in self.recording.logs if level == "error"]
+
+
+def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Recording:
+    monitor = RecordingMonitor(mocks)
     collect = _Collect()
     logger = logging.getLogger(f"clusterforge.program.{id(collect)}")
     logger.propagate = False
@@ -233,7 +299,7 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
     loop = asyncio.new_event_loop()  # a fresh loop per evaluation (pulumi#24338)
     asyncio.set_event_loop(loop)
     try:
-        pulumi_mocks.set_mocks(PreviewMocks(), project="clusterforge", stack=stack.name,
+        pulumi_mocks.set_mocks(mocks, project="clusterforge", stack=stack.name,
                                preview=True, monitor=monitor, logger=logger)
         set_all_config(stack.pulumi_config(), sorted(stack.secret_keys))
         root_dir = str(program.parent)
@@ -241,6 +307,9 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
         try:
             loop.run_until_complete(run_pulumi_func(
                 lambda: runpy.run_path(str(program), run_name="__main__")))
+        except pulumi.RunError as err:
+            raise ProgramRefused(str(err), Recording(stack=stack.name, resources=monitor.registrations,
+                                                     outputs={}, config=stack, logs=collect.records)) from None
         finally:
             sys.path.remove(root_dir)
         root = pulumi.runtime.settings.get_root_resource()
@@ -253,21 +322,30 @@ def _evaluate(stack: StackFile, program: Path) -> Recording:
         policy.close_all()
         asyncio.set_event_loop_policy(previous_policy)
         logger.removeHandler(collect)
+    if monitor.duplicates:
+        raise DuplicateUrnError(stack.name, sorted(set(monitor.duplicates)))
     return Recording(stack=stack.name, resources=monitor.registrations, outputs=outputs,
                      config=stack, logs=collect.records)
 
 
-def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT) -> Recording:
+def run_prepared(stack_file: StackFile, root: Path = PROJECT_ROOT,
+                 mocks: pulumi_mocks.Mocks | None = None,
+                 previous_outputs: dict[str, Any] | None = None) -> Recording:
+    """`mocks` stand in for the providers (default: PreviewMocks, as in a preview);
+    `previous_outputs` for the stack's last deployment (default: none, a new stack)."""
     # A fresh context: the SDK keeps its settings, config and root stack in context vars.
-    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py")
+    return contextvars.Context().run(_evaluate, stack_file, root / "__main__.py",
+                                     mocks or PreviewMocks(previous_outputs))
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None,
-              root: Path = PROJECT_ROOT) -> Recording:
+              root: Path = PROJECT_ROOT, mocks: pulumi_mocks.Mocks | None = None,
+              previous_outputs: dict[str, Any] | None = None) -> Recording:
     """Evaluate `root/__main__.py` for `stack` (with whole top-level keys overridden).
 
     Secrets the stack needs but does not set get placeholders, as in `render`.
+    `previous_outputs` stands in the outputs the stack's last deployment saved.
     """
     stack_file = apply_overrides(read_stack(stack, root), overrides)
     prepare_offline(stack_file)
-    return run_prepared(stack_file, root)
+    return run_prepared(stack_file, root, mocks, previous_outputs)

@@ -1,12 +1,15 @@
 """`clusterforge render`: evaluate a stack offline and write what it would deploy.
 
 Artifacts (all deterministic, so two renders of one stack are byte-identical):
-  plan.json        every registered resource (components too) with inputs and edges
+  plan.json        every registered resource (components too) with inputs and edges, and
+                   which secrets the stack sets (fingerprints of their ciphertext, for diff)
   manifests/       every Kubernetes object the program declares, as YAML
   releases/        every Helm release: chart, repository, version, values
   inventory.yaml   the Ansible inventory the provisioning phases use
-  graph.dot/.svg   the dependency graph (solid: depends on, dashed: child of)
+  graph.dot/.svg   the dependency graph: components as boxes, each dependency once, left to right
   notes.txt        what the program said (parts declared but not built yet, ...)
+The directory holds a marker file; only such a directory (or an empty or new one) is
+ever replaced, see render_out.py.
 """
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ from components.config import ConfigError
 from components.config.model import StackConfig
 
 from . import PROJECT_ROOT
+from . import graph
 from .mockrun import Recording, Registration, run_stack
+from .render_out import RenderOutError, check_out_dir, fresh_out_dir
 from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -77,10 +82,14 @@ def kubernetes_objects(recording: Recording) -> list[dict]:
     return objects
 
 
+def _file_name(*parts: str) -> str:
+    """A YAML file name from names: nothing but [a-z0-9.-], so it stays in its directory."""
+    return re.sub(r"[^a-z0-9.-]+", "-", "-".join(p for p in parts if p).lower()) + ".yaml"
+
+
 def _object_file(obj: dict) -> str:
     meta = obj.get("metadata") or {}
-    parts = [obj["kind"], meta.get("namespace", ""), str(meta.get("name", "unnamed"))]
-    return re.sub(r"[^a-z0-9.-]+", "-", "-".join(p for p in parts if p).lower()) + ".yaml"
+    return _file_name(obj["kind"], meta.get("namespace", ""), str(meta.get("name", "unnamed")))
 
 
 def _release_doc(reg: Registration) -> dict:
@@ -108,26 +117,10 @@ def _plan(recording: Recording) -> dict:
         if reg.options:
             entry["options"] = reg.options
         resources.append(entry)
-    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources}
+    from .secret_state import secret_state
 
-
-def _dot(recording: Recording) -> str:
-    ids = {reg.urn: f"r{i}" for i, reg in enumerate(sorted(recording.resources, key=lambda r: r.urn))}
-    lines = ["digraph clusterforge {", '  rankdir="LR";',
-             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];']
-    for reg in sorted(recording.resources, key=lambda r: r.urn):
-        short = reg.type.split(":")[-1]
-        shape = ', fillcolor="#fdf3e1"' if not reg.custom else ""
-        label = f"{short}\\n{reg.name}".replace('"', "'")
-        lines.append(f'  {ids[reg.urn]} [label="{label}"{shape}];')
-    for reg in sorted(recording.resources, key=lambda r: r.urn):
-        if reg.parent in ids:
-            lines.append(f'  {ids[reg.parent]} -> {ids[reg.urn]} [style=dashed, color="#9aa5b1", arrowhead=none];')
-        for dep in reg.dependencies:
-            if dep in ids:
-                lines.append(f"  {ids[dep]} -> {ids[reg.urn]};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources,
+            "secrets": secret_state(recording.config)}
 
 
 def _write(path: Path, text: str) -> Path:
@@ -150,19 +143,20 @@ def _inventory(cfg: StackConfig) -> str:
 
 def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,
                  root: Path = PROJECT_ROOT) -> RenderResult:
-    """Render one stack into `out` (default build/STACK). Raises ConfigError on bad config."""
+    """Render one stack into `out` (default build/STACK). Raises ConfigError on bad config,
+    RenderOutError (before anything is evaluated or removed) on an output path it must not use."""
     stack_file = apply_overrides(read_stack(stack, root), overrides)
-    cfg, notes = prepare_offline(stack_file)
     out = Path(out) if out is not None else root / "build" / stack
+    check_out_dir(out)
+    cfg, notes = prepare_offline(stack_file)
     recording = _evaluate(stack_file, root)
     result = RenderResult(stack=stack, out=out, config=cfg, recording=recording, notes=notes)
     result.notes += [msg for level, msg in recording.logs if level in ("warning", "error")]
 
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    fresh_out_dir(out, stack)
     a = result.artifacts
-    a["plan"] = _write(out / "plan.json", json.dumps(_plan(recording), indent=2, sort_keys=True) + "\n")
+    plan = _plan(recording)
+    a["plan"] = _write(out / "plan.json", json.dumps(plan, indent=2, sort_keys=True) + "\n")
 
     result.objects = kubernetes_objects(recording)
     for obj in result.objects:
@@ -178,11 +172,11 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
     (out / "releases").mkdir()
     for reg in recording.of_type(HELM_RELEASE):
         doc = _release_doc(reg)
-        _write(out / "releases" / f"{doc['namespace']}-{doc['name']}.yaml", dump_yaml(doc))
+        _write(out / "releases" / _file_name(doc["namespace"], doc["name"]), dump_yaml(doc))
     a["releases"] = out / "releases"
 
     a["inventory"] = _write(out / "inventory.yaml", _inventory(cfg))
-    a["graph"] = _write(out / "graph.dot", _dot(recording))
+    a["graph"] = _write(out / "graph.dot", graph.dot(plan["resources"]))
     svg = out / "graph.svg"
     dot = shutil.which("dot")
     drawn = subprocess.run([dot, "-Tsvg", "-o", str(svg), str(a["graph"])], capture_output=True,
@@ -223,4 +217,4 @@ def summary(result: RenderResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ConfigError", "RenderResult", "render_stack", "summary", "run_stack"]
+__all__ = ["ConfigError", "RenderOutError", "RenderResult", "render_stack", "summary", "run_stack"]

@@ -6,6 +6,8 @@ the version the stack pins, strict: unknown fields are errors). Custom resources
 turned into JSON Schema with the Kubernetes extensions honoured:
 `x-kubernetes-int-or-string`, `x-kubernetes-preserve-unknown-fields` and `nullable`.
 Like the API server with strict field validation, fields a CRD does not declare are errors.
+A secret value is masked in a render (`[secret]`, e.g. a Secret's whole stringData), so its
+shape cannot be checked there: errors about a masked value itself are left out.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ import yaml
 from kubernetes_validate import utils as k8s_schemas
 from kubernetes_validate.utils import VersionNotSupportedError
 from packaging.version import Version
+
+from .mockrun import SECRET_TEXT
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -151,8 +155,7 @@ def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None)
     except VersionNotSupportedError as err:
         return findings + [ObjectFinding(oid, "", err.message)]
     if builtin is not None:
-        errors = sorted(builtin.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
-        return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors]
+        return findings + _findings(oid, builtin, obj)
     not_builtin = (f"{kind} {api_version} is not a built-in kind of Kubernetes "
                    f"{k8s_schemas.major_minor(kubernetes_version.lstrip('v'))}")
     schema = crds.get(api_version, kind) if crds is not None else None
@@ -162,9 +165,13 @@ def validate_object(obj: dict, kubernetes_version: str, crds: CrdSchemas | None)
     schema = copy.deepcopy(schema)
     # CRD schemas leave metadata loose; the apiVersion/kind pair was matched above.
     schema.setdefault("properties", {})["metadata"] = {"type": "object"}
-    validator = jsonschema.Draft4Validator(schema)
+    return findings + _findings(oid, jsonschema.Draft4Validator(schema), obj)
+
+
+def _findings(oid: str, validator, obj: dict) -> list[ObjectFinding]:
     errors = sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
-    return findings + [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors]
+    return [ObjectFinding(oid, _field_path(e.absolute_path), e.message) for e in errors
+            if e.instance != SECRET_TEXT]
 
 
 def validate_objects(objects: list[dict], kubernetes_version: str,

@@ -10,7 +10,8 @@ import pulumi
 from .access import ClusterAccess
 from .addons import build_addons
 from .config.model import StackConfig
-from .emulation import build_emulation, build_kind_cluster
+from .deployed import Deployed
+from .emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from .hosts import build_hosts
 from .kube import cluster_provider
 from .provisioning import build_provisioning
@@ -26,26 +27,42 @@ class Cluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
-                 opts: pulumi.ResourceOptions | None = None):
+                 deployed: Deployed | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:index:Cluster", name, None, opts)
 
         if cfg.hosts.kind == "kind":
             access: ClusterAccess = build_kind_cluster(cfg, parent=self)
             host_names: list[str] = []
+        elif cfg.hosts.kind == "kwok":
+            access = build_kwok_cluster(cfg, parent=self)
+            host_names = []
         else:
             hosts = build_hosts(cfg, secrets, parent=self)
-            access = build_provisioning(cfg, hosts, secrets, parent=self)
+            access = build_provisioning(cfg, hosts, secrets, parent=self, deployed=deployed)
             host_names = [h.name for h in hosts.hosts]
 
         provider = cluster_provider(cfg, access.kubeconfig, parent=self)
-        addons = build_addons(cfg, provider, depends_on=access.ready, parent=self)
+        emulation = None
+        if cfg.hosts.kind == "kwok":
+            # Every node is emulated: the node groups come first, or addon pods have
+            # nowhere to run and their releases never become ready.
+            emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=access.ready,
+                                        parent=self)
+            addons = build_addons(cfg, provider, secrets=secrets, parent=self,
+                                  depends_on=[*access.ready, *emulation.node_groups.values()])
+        else:
+            addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self)
         for note in addons.notes:
             pulumi.log.warn(note)
+        after_addons = [*access.ready, *addons.releases.values()]
         if cfg.emulation is not None:
-            build_emulation(cfg, provider, access.kubeconfig,
-                            depends_on=[*access.ready, *addons.releases.values()], parent=self)
+            if emulation is None:
+                emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=after_addons,
+                                            parent=self)
+            emulation.declare_dashboard(cfg, provider, depends_on=after_addons)
         if cfg.tenants:
             not_built_yet("tenants", f"{len(cfg.tenants)} tenant(s)")
 
         self.kubeconfig = pulumi.Output.secret(access.kubeconfig)
+        self.ready = access.ready  # the cluster is built (provisioning done) after these
         self.register_outputs({"kubeconfig": self.kubeconfig, "hosts": host_names})

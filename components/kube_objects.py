@@ -18,6 +18,8 @@ _TYPED: dict[tuple[str, str], _Maker] = {
         opts=opts),
     ("v1", "ConfigMap"): lambda n, o, opts: k8s.core.v1.ConfigMap(
         n, metadata=o["metadata"], data=o["data"], opts=opts),
+    ("v1", "Secret"): lambda n, o, opts: k8s.core.v1.Secret(
+        n, metadata=o["metadata"], type=o.get("type"), string_data=o.get("stringData"), opts=opts),
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): lambda n, o, opts: k8s.rbac.v1.ClusterRole(
         n, metadata=o["metadata"], rules=o.get("rules"), aggregation_rule=o.get("aggregationRule"), opts=opts),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): lambda n, o, opts: k8s.rbac.v1.ClusterRoleBinding(

@@ -57,3 +57,9 @@ if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   cp requirements.txt "$stamp"
 fi
+
+# The real-control-plane and real-CLI tiers of the tests need the toolchain built from
+# Go modules (cached by version: a warm machine skips this in seconds).
+if [ "$want_test" = 1 ]; then
+  scripts/toolchain.sh $(sed -n 's/^CI_TOOLS="\(.*\)"/\1/p' toolchain/versions.env) >/dev/null
+fi

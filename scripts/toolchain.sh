@@ -20,12 +20,13 @@ GOVER=$(go env GOVERSION 2>/dev/null || echo none)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 mkdir -p "$BIN" "$CACHE/logs"
 
-tools=(pulumi pulumi-resource-kubernetes kubernetes etcd kwok actionlint)
+tools=(pulumi pulumi-resource-kubernetes pulumi-language-yaml kubernetes etcd kwok actionlint)
 
 version_of() {
   case "$1" in
     pulumi) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "$PULUMI_KUBERNETES_VERSION" ;;
+    pulumi-language-yaml) echo "$PULUMI_YAML_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
@@ -88,6 +89,13 @@ build_pulumi-resource-kubernetes() {
   rm -rf "$w"
 }
 
+build_pulumi-language-yaml() {
+  local out=$1
+  GOBIN=$out go install -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION" \
+    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$PULUMI_YAML_VERSION"
+}
+
 build_kubernetes() {
   local out=$1 w v=$KUBERNETES_VERSION minor
   w=$(wrapper)
@@ -140,6 +148,9 @@ ensure() {
   local tool=$1 dir stamp log start
   dir=$(dir_of "$tool")
   stamp=$dir/.built
+  # One build of a tool at a time: a second run waits, then finds the stamp.
+  exec {lock}>"$dir.lock"
+  flock "$lock"
   if [ ! -f "$stamp" ]; then
     command -v go >/dev/null || { echo "toolchain: Go is needed to build $tool (install Go 1.26)" >&2; return 1; }
     log=$CACHE/logs/$tool-$(version_of "$tool").log
@@ -157,6 +168,7 @@ ensure() {
   for b in $(binaries_of "$tool"); do
     ln -sfn "$dir/$b" "$BIN/$b"
   done
+  flock -u "$lock"
 }
 
 case "${1:-}" in

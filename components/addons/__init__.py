@@ -3,7 +3,8 @@
 Pure specs (which addons, values, objects, edges) live in catalog.py and one module per
 addon; this module only turns them into resources. Every release depends on the
 releases of earlier stages (CNI first); every object depends on its own release, so
-custom resources wait for their CRDs and webhooks.
+custom resources wait for their CRDs and webhooks. Each namespace is declared once, by
+the first addon installing there; later addons in it wait for that declaration.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pulumi_random as random
 
 from ..config.model import StackConfig
 from ..kube_objects import declare
-from .catalog import addon_graph, all_addons, crd_sources, planned_notes
+from .catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans, planned_notes
+from .crds import declare_crds
 from .spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
@@ -31,46 +33,74 @@ class AddonsResult:
 
 
 class HelmAddon(pulumi.ComponentResource):
-    """One addon: its namespace, its pinned Helm release, then its objects."""
+    """One addon: its namespace (when it owns it), CRDs and prerequisites, its pinned Helm
+    release, then its objects."""
 
     def __init__(self, spec: AddonSpec, provider: k8s.Provider, depends_on: list[pulumi.Resource],
+                 owns: NamespacePlan | None = None, namespace: pulumi.Resource | None = None,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:addons:HelmAddon", spec.key, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        namespace = k8s.core.v1.Namespace(
-            spec.namespace, metadata={"name": spec.namespace, "labels": dict(spec.namespace_labels)},
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
-        oci = spec.repository.startswith("oci://")
+
+        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[*resources, *depends_on]))
+
+        if owns is not None:
+            namespace = k8s.core.v1.Namespace(
+                owns.name, metadata={"name": owns.name, "labels": dict(owns.labels)}, opts=after())
+        self.namespace = namespace
+        ready = [namespace] if namespace is not None else []
+        ready += [declare(obj, after(*ready)) for obj in spec.prerequisites]
+        if spec.crd_manifest:
+            ready.append(declare_crds(f"{spec.key}-crds", spec.crd_manifest, after()))
+        chart, repository = chart_reference(spec)
         self.release = k8s.helm.v3.Release(
             spec.release,
             name=spec.release,
             namespace=spec.namespace,
-            chart=f"{spec.repository.rstrip('/')}/{spec.chart}" if oci else spec.chart,
-            repository_opts=None if oci else {"repo": spec.repository},
+            chart=chart,
+            repository_opts=None if repository is None else {"repo": repository},
             version=spec.version,
             values=spec.values,
             create_namespace=False,
+            skip_crds=bool(spec.crd_manifest),
             atomic=True,
             cleanup_on_fail=True,
             timeout=RELEASE_TIMEOUT_S,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace, *depends_on])))
+            opts=after(*ready))
         after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
         self.objects = [declare(obj, after_release) for obj in spec.objects]
         self.register_outputs({"release": self.release.name})
 
 
+def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
+                      parent: pulumi.Resource) -> pulumi.Output[str]:
+    """From the secret config key addons.prometheus.adminPasswordSecret names, else generated."""
+    key = cfg.addons.prometheus.admin_password_secret
+    if key is not None:
+        return pulumi.Output.secret(secrets[key])
+    password = random.RandomPassword("grafana-admin", length=32, special=False,
+                                     opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(password.result)
+
+
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
-                 parent: pulumi.Resource) -> AddonsResult:
+                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> AddonsResult:
     extra = {}
     if cfg.addons.prometheus.enabled:
-        password = random.RandomPassword("grafana-admin", length=32, special=False,
-                                         opts=pulumi.ResourceOptions(parent=parent))
-        extra["grafana_admin_password"] = pulumi.Output.secret(password.result)
+        extra["grafana_admin_password"] = _grafana_password(cfg, secrets, parent)
     specs = all_addons(cfg, **extra)
+    plans = namespace_plans(specs)
     addons: dict[str, HelmAddon] = {}
-    for key, spec in specs.items():  # stage order: dependencies come first
+    namespaces: dict[str, pulumi.Resource] = {}
+    for key, spec in specs.items():  # stage order: dependencies and namespace owners come first
         needs = [addons[d] for d in spec.depends_on]
+        plan = plans.get(spec.namespace)
         # An addon waits for the whole component (release and objects) of what it needs.
         addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
+                                owns=plan if plan is not None and plan.owner == key else None,
+                                namespace=namespaces.get(spec.namespace),
                                 opts=pulumi.ResourceOptions(parent=parent))
+        if addons[key].namespace is not None:
+            namespaces.setdefault(spec.namespace, addons[key].namespace)
     return AddonsResult(releases={k: a.release for k, a in addons.items()}, notes=planned_notes(cfg))

@@ -1,5 +1,9 @@
 """Calico through the Tigera operator: the chart installs the operator, we declare the
-`Installation` (pod CIDR, encapsulation, MTU) and optionally the `APIServer`."""
+`Installation` (pod CIDR, encapsulation, MTU) and optionally the `APIServer`.
+
+The chart ships its CRDs in crds/, which Helm installs once and never upgrades: they are
+applied instead from the release's own CRD manifest, at the pinned version, as resources
+of their own, and the release skips its crds/."""
 from __future__ import annotations
 
 from .spec import AddonSpec, merge_values, obj
@@ -31,10 +35,15 @@ def calico(cfg) -> AddonSpec:
         objects.append(obj("operator.tigera.io/v1", "APIServer", "default", spec={}))
     return AddonSpec(key="calico", release="tigera-operator", namespace=c.namespace,
                      chart="tigera-operator", repository=REPOSITORY, version=c.version,
-                     values=merge_values(values, c.values), objects=tuple(objects))
+                     values=merge_values(values, c.values), objects=tuple(objects),
+                     crd_manifest=crd_manifest_url(c.version))
+
+
+def crd_manifest_url(version: str) -> str:
+    """Every CRD of Calico and its operator at `version` (what the chart's crds/ holds)."""
+    return f"https://raw.githubusercontent.com/projectcalico/calico/{version}/manifests/operator-crds.yaml"
 
 
 def crd_source(cfg) -> tuple[str, str]:
     v = cfg.addons.calico.version
-    return (f"calico-operator-crds-{v}.yaml",
-            f"https://raw.githubusercontent.com/projectcalico/calico/{v}/manifests/operator-crds.yaml")
+    return f"calico-operator-crds-{v}.yaml", crd_manifest_url(v)

@@ -7,6 +7,7 @@ addon of the stages before it; a user chart also on the addons it names in depen
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from . import calico, dashboard, gpu, metallb, openebs, prometheus
 from .spec import AddonSpec
@@ -59,7 +60,53 @@ def user_charts(cfg) -> dict[str, AddonSpec]:
 
 
 def all_addons(cfg, **extra) -> dict[str, AddonSpec]:
-    return {**enabled_core_addons(cfg, **extra), **user_charts(cfg)}
+    specs = {**enabled_core_addons(cfg, **extra), **user_charts(cfg)}
+    return {key: from_chart_source(spec, cfg.addons.chart_source) for key, spec in specs.items()}
+
+
+def from_chart_source(spec: AddonSpec, source) -> AddonSpec:
+    """The spec with its repository replaced by the stack's chart source, when it has one.
+
+    A directory becomes a `file://` repository; the release then installs the package
+    `<chart>-<version>.tgz` from it (see `chart_reference`).
+    """
+    if source is None:
+        return spec
+    repository = f"file://{source.directory}" if source.directory is not None else source.repository
+    return dataclasses.replace(spec, repository=repository)
+
+
+def chart_reference(spec: AddonSpec) -> tuple[str, str | None]:
+    """(chart, repository) as a Helm release takes them: OCI and local packages carry no repository."""
+    if spec.repository.startswith("file://"):
+        return f"{spec.repository.removeprefix('file://').rstrip('/')}/{spec.chart}-{spec.version}.tgz", None
+    if spec.repository.startswith("oci://"):
+        return f"{spec.repository.rstrip('/')}/{spec.chart}", None
+    return spec.chart, spec.repository
+
+
+# Namespaces every cluster has: addons install into them but never declare (or delete) them.
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+@dataclass(frozen=True)
+class NamespacePlan:
+    """One namespace and the one addon that declares it (a URN may exist only once)."""
+
+    name: str
+    owner: str  # the first addon, in install order, that installs there
+    labels: dict[str, str]  # what every addon installing there asks of it
+
+
+def namespace_plans(specs: dict[str, AddonSpec]) -> dict[str, NamespacePlan]:
+    """namespace -> its plan, for the addons `specs` (in install order); built-ins left out."""
+    plans: dict[str, NamespacePlan] = {}
+    for key, spec in specs.items():
+        if spec.namespace in BUILTIN_NAMESPACES:
+            continue
+        plan = plans.get(spec.namespace) or NamespacePlan(spec.namespace, key, {})
+        plans[spec.namespace] = dataclasses.replace(plan, labels={**plan.labels, **spec.namespace_labels})
+    return plans
 
 
 def addon_graph(cfg) -> dict[str, set[str]]:

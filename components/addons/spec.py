@@ -20,6 +20,11 @@ class AddonSpec:
     namespace_labels: dict[str, str] = field(default_factory=dict)
     # Objects installed after the release: custom resources need its CRDs and webhooks.
     objects: tuple[dict[str, Any], ...] = ()
+    # Objects the release needs before it starts (a Secret its values name).
+    prerequisites: tuple[dict[str, Any], ...] = ()
+    # A pinned manifest URL of the chart's CRDs, applied as resources of their own before
+    # the release (which then skips its crds/): Helm never upgrades a chart's crds/.
+    crd_manifest: str | None = None
 
 
 def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

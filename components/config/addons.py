@@ -7,13 +7,14 @@ render says plainly that they are not built yet.
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network, ip_network
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
-from .formats import HelmChart, HelmRelease
+from .formats import ConfigKeyName, HelmChart, HelmRelease
 from .k8s_names import Labels
 from .k8s_values import PositiveQuantity, PrometheusDuration
 
@@ -84,6 +85,11 @@ class PrometheusConfig(Addon):
     namespace: DnsLabel = "monitoring"
     storage_size: PositiveQuantity = "50Gi"
     retention: PrometheusDuration = "15d"
+    # Off where no storage class exists (an emulated cluster): Prometheus keeps its data
+    # in an emptyDir and loses it when its pod goes.
+    persistent: bool = True
+    # Name of a secret config key holding Grafana's admin password; unset: one is generated.
+    admin_password_secret: ConfigKeyName | None = None
 
 
 class NvidiaDevicePluginConfig(Addon):
@@ -126,7 +132,30 @@ class ChartConfig(StrictModel):
         return value
 
 
+class ChartSource(StrictModel):
+    """Where every addon's chart comes from instead of its upstream repository (air gap).
+
+    `directory`: packaged charts named `<chart>-<version>.tgz`, as `helm package` and
+    `helm pull` write them; a relative path is relative to the project directory, where
+    Pulumi runs the program. `repository`: one chart repository (a mirror) serving them all.
+    """
+
+    directory: str | None = None
+    repository: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ChartSource":
+        if (self.directory is None) == (self.repository is None):
+            raise ValueError("give exactly one of directory (packaged charts) or repository (a chart repository URL)")
+        if self.repository is not None and not self.repository.startswith(("https://", "oci://")):
+            raise ValueError(f"repository {self.repository!r} is not an https:// or oci:// URL; "
+                             "use the mirror's https:// or oci:// address")
+        return self
+
+
 class AddonsConfig(StrictModel):
+    # Replaces the repository of every addon and user chart (see ChartSource).
+    chart_source: ChartSource | None = None
     calico: CalicoConfig = CalicoConfig()
     openebs: OpenebsConfig = OpenebsConfig()
     metallb: MetallbConfig = MetallbConfig()
@@ -206,26 +235,35 @@ def _metallb_findings(cfg) -> list[Finding]:
     return findings
 
 
-def release_names(cfg) -> list[tuple[str, str, str]]:
-    """(namespace, release name, config path) of every Helm release the addons install."""
+def _chart_name_findings(cfg) -> list[Finding]:
+    """A user chart's name is its component's and release's identity (their URNs): it may not
+    repeat another chart's, a core addon's, or the release name of an enabled core addon."""
     from ..addons.catalog import enabled_core_addons
 
-    out = [(spec.namespace, spec.release, f"addons.{name}") for name, spec in enabled_core_addons(cfg).items()]
-    out += [(c.namespace, c.name, join_path("addons", "charts", i)) for i, c in enumerate(cfg.addons.charts)]
-    return out
+    releases = {spec.release: f"addons.{key}" for key, spec in enabled_core_addons(cfg).items()}
+    findings = []
+    first: dict[str, int] = {}
+    for i, chart in enumerate(cfg.addons.charts):
+        path = join_path("addons", "charts", i, "name")
+        if chart.name in CORE_ADDONS:
+            findings.append(Finding(path, f"{chart.name!r} is the name of a core addon; a chart of that "
+                                    "name would replace it", f"rename the chart; to change the core addon "
+                                    f"set addons.{chart.name}.values or .version"))
+        elif chart.name in releases:
+            findings.append(Finding(path, f"{chart.name!r} is the release of {releases[chart.name]}",
+                                    "rename the chart, or disable that addon"))
+        if chart.name in first:
+            findings.append(Finding(path, f"{chart.name!r} is also addons.charts[{first[chart.name]}].name",
+                                    "give every chart its own name"))
+        first.setdefault(chart.name, i)
+    return findings
 
 
 def addons_findings(cfg) -> list[Finding]:
-    findings = _metallb_findings(cfg)
-    seen: dict[tuple[str, str], str] = {}
-    for namespace, release, path in release_names(cfg):
-        if (namespace, release) in seen:
-            findings.append(Finding(join_path(path, "name") if path.startswith("addons.charts") else path,
-                                    f"release {release!r} in namespace {namespace!r} is also {seen[namespace, release]}",
-                                    "rename the release or install it in another namespace"))
-        seen.setdefault((namespace, release), path)
-    from ..addons.catalog import enabled_core_addons
+    findings = _metallb_findings(cfg) + _chart_name_findings(cfg)
+    from ..addons.catalog import all_addons, enabled_core_addons
 
+    findings += _chart_source_findings(cfg, all_addons(cfg))
     enabled = set(enabled_core_addons(cfg)) | {c.name for c in cfg.addons.charts}
     for i, chart in enumerate(cfg.addons.charts):
         for j, dep in enumerate(chart.depends_on):
@@ -234,3 +272,20 @@ def addons_findings(cfg) -> list[Finding]:
                                         f"{dep!r} is not an enabled addon or chart",
                                         f"use one of: {', '.join(sorted(enabled)) or 'none enabled'}"))
     return findings
+
+
+def _chart_source_findings(cfg, specs) -> list[Finding]:
+    """A chart directory must hold the exact package of every enabled addon."""
+    source = cfg.addons.chart_source
+    if source is None or source.directory is None:
+        return []
+    directory = Path(source.directory)
+    if not directory.is_dir():
+        return [Finding("addons.chartSource.directory", f"{source.directory} is not a directory",
+                        "give the directory that holds the packaged charts (<chart>-<version>.tgz)")]
+    missing = sorted(f"{spec.chart}-{spec.version}.tgz" for spec in specs.values()
+                     if not (directory / f"{spec.chart}-{spec.version}.tgz").is_file())
+    if not missing:
+        return []
+    return [Finding("addons.chartSource.directory", f"{source.directory} lacks {', '.join(missing)}",
+                    "add those packages (helm pull CHART --version VERSION) or disable those addons")]

@@ -7,3 +7,6 @@ from .base import DnsLabel, StrictModel
 class ClusterSection(StrictModel):
     name: DnsLabel
     description: str = ""
+    # Protects the etcd members' machines and the reset-on-destroy command against deletion
+    # and replacement; `pulumi destroy` needs it set false (and applied with `pulumi up`) first.
+    protect: bool = True

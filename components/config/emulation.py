@@ -152,6 +152,10 @@ class NodeGroup(StrictModel):
     name: DnsLabel
     placement: list[Placement] = Field(min_length=1)
     node_template: NodeTemplate
+    # The `kwok.x-k8s.io/node=fake:NoSchedule` taint keeps real workloads off fake nodes
+    # next to real ones. On a kwok host kind every node is fake: a group without it (and
+    # without NoSchedule taints) is where addon pods land.
+    fake_taint: bool = True
     # The `node.kubernetes.io/instance-type` label; KEMU uses the group name.
     instance_type: LabelValue | None = None
     # `topology.kubernetes.io/region`; defaults to the section's `region`.

@@ -14,10 +14,13 @@ from .base import Finding, join_path
 from .k8s_names import taints_errors
 
 # Fields each host kind reads; set on another kind they would be dropped.
-_ONLY_FOR = {"placement": "proxmox", "vm_id": "proxmox", "instance_type": "aws"}
+_ONLY_FOR = {"placement": "proxmox", "vm_id": "proxmox", "vm_id_base": "proxmox", "instance_type": "aws"}
 # hosts.network fields that only Proxmox's cloud-init uses.
 _PROXMOX_NETWORK = {"dns": "dns", "search_domain": "searchDomain", "bridge": "bridge", "vlan": "vlan"}
-_ALIAS = {"vm_id": "vmId", "instance_type": "instanceType"}
+_ALIAS = {"vm_id": "vmId", "vm_id_base": "vmIdBase", "instance_type": "instanceType"}
+# Host kinds that bring their own control plane and have no machines: kind (containers),
+# kwok (kwokctl's local processes).
+_NO_MACHINES = {"kind": "a kind cluster", "kwok": "a kwok cluster"}
 
 
 def host_kind_findings(cfg) -> list[Finding]:
@@ -62,15 +65,23 @@ def _ignored_fields(cfg) -> Iterator[Finding]:
             if field in h.network.model_fields_set:
                 yield Finding(f"hosts.network.{key}", f"only Proxmox VMs (cloud-init) use this; hosts.kind {h.kind} "
                                                       "would ignore it", "remove it")
-    if h.kind == "kind":
+    if h.kind in _NO_MACHINES:
+        what = _NO_MACHINES[h.kind]
         for key, present in (("network", h.network is not None), ("retire", bool(h.retire)),
                              ("ssh", "ssh" in h.model_fields_set)):
             if present:
-                yield Finding(f"hosts.{key}", "a kind cluster has no machines of its own; this would be ignored",
+                yield Finding(f"hosts.{key}", f"{what} has no machines of its own; this would be ignored",
                               "remove it")
         if "provisioning" in cfg.model_fields_set:
-            yield Finding("provisioning", "a kind cluster is not provisioned with kubeadm; this would be ignored",
+            yield Finding("provisioning", f"{what} is not provisioned with kubeadm; this would be ignored",
                           "remove the provisioning section")
+    if h.kind == "kwok" and cfg.emulation is not None:
+        # kwokctl runs the KWOK controller itself (its own release, as a process): the
+        # in-cluster controller's image and namespace are never used.
+        for field, key in (("image", "image"), ("namespace", "namespace")):
+            if field in cfg.emulation.kwok.model_fields_set:
+                yield Finding(f"emulation.kwok.{key}", "on hosts.kind kwok, kwokctl runs the KWOK controller "
+                                                       "itself; this would be ignored", "remove it")
 
 
 def _taints(cfg) -> Iterator[Finding]:

@@ -17,7 +17,10 @@ from .formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyNa
 from .k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
 from .secrets import SshPublicKey
 from .kind_cluster import KindClusterConfig
+from .kwok_cluster import KwokClusterConfig
 
+# `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
+# "unknown value".
 Role = Literal["control-plane", "worker", "etcd"]
 
 
@@ -54,6 +57,9 @@ class Pool(StrictModel):
     taints: list[TaintConfig] = []
     # Proxmox nodes the pool's VMs are spread over (round-robin); default: all nodes.
     placement: list[ProxmoxNode] = []
+    # First Proxmox VM ID of the pool's block (hosts.proxmox.vmIdsPerPool IDs); default:
+    # hosts.proxmox.vmIdStart + the pool's position times the block size.
+    vm_id_base: int | None = Field(None, ge=100, le=999_999_999)
     # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
     instance_type: AwsInstanceType | None = None
 
@@ -119,7 +125,13 @@ class ProxmoxConfig(StrictModel):
     nodes: list[ProxmoxNode] = Field(min_length=1)
     datastore: ProxmoxStorage = "local-lvm"
     template: ProxmoxTemplate
+    # Each pool owns a block of VM IDs, so growing one pool never moves another's IDs (a
+    # changed vmId replaces the VM): pool i starts at vmIdStart + i * vmIdsPerPool.
     vm_id_start: int = Field(200, ge=100, le=999_999_999)
+    vm_ids_per_pool: int = Field(100, ge=1, le=100_000)
+    # Refuse a placement where losing one Proxmox node loses etcd quorum; false accepts
+    # it (the program then warns on every run).
+    require_quorum_on_node_loss: bool = True
     # Parallel clones of one template hit storage-lock timeouts; clone this many at once.
     clone_concurrency: int = Field(2, ge=1, le=16)
     clone_retries: int = Field(3, ge=0, le=10)
@@ -137,7 +149,7 @@ class AwsConfig(StrictModel):
 
 
 class HostsConfig(StrictModel):
-    kind: Literal["proxmox", "aws", "existing", "kind"]
+    kind: Literal["proxmox", "aws", "existing", "kind", "kwok"]
     network: NetworkConfig | None = None
     ssh: SshConfig = SshConfig()
     pools: list[Pool] = []
@@ -149,3 +161,4 @@ class HostsConfig(StrictModel):
     proxmox: ProxmoxConfig | None = None
     aws: AwsConfig | None = None
     kind_cluster: KindClusterConfig | None = None
+    kwok_cluster: KwokClusterConfig | None = None

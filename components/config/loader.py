@@ -152,6 +152,9 @@ def secret_keys_needed(cfg: StackConfig) -> dict[str, str]:
         needed[cfg.hosts.ssh.private_key_secret] = "SSH private key Ansible uses to reach the hosts"
     if cfg.hosts.kind == "proxmox" and cfg.hosts.proxmox is not None:
         needed[cfg.hosts.proxmox.api_token_secret] = "Proxmox API token (user@realm!id=uuid)"
+    prometheus = cfg.addons.prometheus
+    if prometheus.enabled and prometheus.admin_password_secret is not None:
+        needed[prometheus.admin_password_secret] = "Grafana admin password"
     return needed
 
 

@@ -26,5 +26,5 @@ class StackConfig(StrictModel):
 
     @property
     def uses_kubeadm(self) -> bool:
-        """kubeadm builds the cluster on every host kind but kind."""
-        return self.hosts.kind != "kind"
+        """kubeadm builds the cluster on machines; kind and kwok bring their own control plane."""
+        return self.hosts.kind not in ("kind", "kwok")

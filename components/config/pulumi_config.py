@@ -5,12 +5,12 @@ strings, so they reach state and logs encrypted or masked.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .base import NAMESPACE, ConfigError
+from .base import NAMESPACE, ConfigError, Finding
 from .loader import load_stack, missing_secret_findings
 from .model import StackConfig
 from .secrets import secret_material_findings
@@ -25,6 +25,14 @@ def _raw_config() -> tuple[dict[str, Any], set[str]]:
     return values, secret_keys
 
 
+def refuse(findings: list[Finding]) -> NoReturn:
+    """Log every finding with its path and fix, and stop before anything changes."""
+    for finding in sorted(set(findings)):
+        pulumi.log.error(str(finding))
+    raise pulumi.RunError(f"the stack config has {len(set(findings))} problem(s), listed above; "
+                          "nothing was changed")
+
+
 def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     """The validated config and the secrets it needs, or every finding and a clean stop."""
     raw, secret_keys = _raw_config()
@@ -32,17 +40,13 @@ def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
     try:
         cfg = load_stack({k: decoded(v) for k, v in raw.items()}, secret_keys)
-        problems = missing_secret_findings(cfg, present)
+        findings = missing_secret_findings(cfg, present)
         # Key material is checked for what it claims; its value never appears in a finding.
-        problems += secret_material_findings(cfg, {k: raw[prefix + k] for k in present})
-        if problems:
-            raise ConfigError(problems)
+        findings += secret_material_findings(cfg, {k: raw[prefix + k] for k in present})
     except ConfigError as err:
-        for finding in err.findings:
-            pulumi.log.error(str(finding))
-        raise pulumi.RunError(
-            f"the stack config has {len(err.findings)} problem(s), listed above; "
-            "nothing was changed") from None
+        findings = err.findings
+    if findings:
+        refuse(findings)
     secrets = {key: pulumi.Output.secret(str(raw[prefix + key])) for key in sorted(present)}
     return cfg, secrets
 

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, ip_address
 from ..hosts.expand import expand_hosts, pool_addresses
 from .base import Finding, join_path
 from .model import StackConfig
+from .proxmox_rules import proxmox_findings
 
 
 def core_findings(cfg: StackConfig) -> list[Finding]:
@@ -20,12 +21,13 @@ def core_findings(cfg: StackConfig) -> list[Finding]:
         _network_overlaps,
         _host_kind_sections,
         _pool_shapes,
+        _no_external_etcd,
         _addresses_in_network,
         _duplicate_names_and_addresses,
         _overrides_name_hosts,
         _control_plane_quorum,
         _endpoint_and_ha,
-        _proxmox_placement_and_ids,
+        proxmox_findings,
         _retirements,
     )
     return [finding for rule in rules for finding in rule(cfg)]
@@ -47,9 +49,10 @@ def _network_overlaps(cfg: StackConfig) -> Iterator[Finding]:
 
 def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
     h = cfg.hosts
-    needs = {"proxmox": "proxmox", "aws": "aws", "kind": "kindCluster"}
+    needs = {"proxmox": "proxmox", "aws": "aws", "kind": "kindCluster", "kwok": "kwokCluster"}
+    fields = {"kindCluster": "kind_cluster", "kwokCluster": "kwok_cluster"}
     for kind, key in needs.items():
-        present = getattr(h, {"kindCluster": "kind_cluster"}.get(key, key)) is not None
+        present = getattr(h, fields.get(key, key)) is not None
         if h.kind == kind and not present:
             yield Finding(f"hosts.{key}", f"hosts.kind is {kind} but hosts.{key} is missing",
                           f"add a hosts.{key} section")
@@ -61,6 +64,18 @@ def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
             yield Finding("hosts.pools", "a kind cluster takes its nodes from hosts.kindCluster, not pools",
                           "remove hosts.pools; put the nodes in hosts.kindCluster.config")
         return
+    if h.kind == "kwok":
+        if h.pools:
+            yield Finding("hosts.pools", "a kwok cluster has no machines: its nodes are emulation.nodeGroups",
+                          "remove hosts.pools; declare the nodes in emulation.nodeGroups")
+        if cfg.emulation is None or not cfg.emulation.node_groups:
+            yield Finding("emulation.nodeGroups", "hosts.kind kwok emulates every node, but no node group is declared",
+                          "add emulation.nodeGroups, with one small untainted group for addon pods")
+        elif _any_addon(cfg) and not any(_schedulable(g) for g in cfg.emulation.node_groups):
+            yield Finding("emulation.nodeGroups", "every node group is tainted, so addon pods on this kwok "
+                          "cluster have nowhere to land",
+                          "add a small group with fakeTaint: false and no NoSchedule/NoExecute taints")
+        return
     if h.network is None and h.kind in ("proxmox", "existing"):
         yield Finding("hosts.network", f"hosts.kind {h.kind} needs the host network",
                       "add hosts.network with cidr (and gateway for Proxmox)")
@@ -69,6 +84,17 @@ def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
                       "set hosts.network.gateway")
     if not h.pools:
         yield Finding("hosts.pools", "no hosts are declared", "add at least a control-plane pool")
+
+
+def _any_addon(cfg: StackConfig) -> bool:
+    a = cfg.addons
+    core = (a.calico, a.openebs, a.metallb, a.dashboard, a.prometheus, a.nvidia_device_plugin)
+    return bool(a.charts) or any(addon.enabled for addon in core)
+
+
+def _schedulable(group) -> bool:
+    """A node group that pods without tolerations can land on."""
+    return not group.fake_taint and all(t.effect == "PreferNoSchedule" for t in group.node_template.taints)
 
 
 def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
@@ -93,6 +119,17 @@ def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
             yield Finding(join_path(path, "addresses" if pool.addresses is not None else "firstAddress"),
                           "public-cloud hosts get their addresses from the cloud",
                           "remove the static addresses")
+
+
+def _no_external_etcd(cfg: StackConfig) -> Iterator[Finding]:
+    # kubeadm here runs etcd stacked on the control planes; dedicated etcd hosts would be
+    # created and counted for quorum but never get etcd, so the role is refused outright.
+    for i, pool in enumerate(cfg.hosts.pools):
+        if pool.role == "etcd":
+            yield Finding(join_path("hosts", "pools", i, "role"),
+                          "role etcd (an external etcd cluster) is not built: etcd runs on every "
+                          "control-plane host (stacked etcd), and these hosts would never run it",
+                          "use role control-plane (1, 3 or 5 hosts give etcd its quorum) or worker")
 
 
 def _addresses_in_network(cfg: StackConfig) -> Iterator[Finding]:
@@ -187,12 +224,11 @@ def _control_plane_quorum(cfg: StackConfig) -> Iterator[Finding]:
             yield Finding("hosts.pools", "no control-plane host is declared",
                           "add a pool with role: control-plane (1, 3 or 5 hosts)")
         return
-    etcd_role = "etcd" if counts["etcd"] else "control-plane"
-    members = counts[etcd_role]
+    members = counts["control-plane"]  # stacked etcd: one member per control plane
     if members % 2 == 0 and not retired:
-        yield Finding(join_path("hosts", "pools", first_pool[etcd_role], "count"),
-                      f"{members} etcd members ({etcd_role} hosts): an even count tolerates no more failures than one fewer",
-                      f"use {members - 1} or {members + 1} {etcd_role} hosts")
+        yield Finding(join_path("hosts", "pools", first_pool["control-plane"], "count"),
+                      f"{members} etcd members (control-plane hosts): an even count tolerates no more failures than one fewer",
+                      f"use {members - 1} or {members + 1} control-plane hosts")
 
 
 def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
@@ -229,38 +265,6 @@ def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
                           "drop controlPlaneEndpoint (it defaults to the VIP) or make them agree")
 
 
-def _proxmox_placement_and_ids(cfg: StackConfig) -> Iterator[Finding]:
-    px = cfg.hosts.proxmox
-    if px is None or cfg.hosts.kind != "proxmox":
-        return
-    nodes = set(px.nodes)
-    for i, node in enumerate(px.nodes):
-        if node in px.nodes[:i]:
-            yield Finding(join_path("hosts", "proxmox", "nodes", i), f"Proxmox node {node!r} is listed twice",
-                          "list every node once")
-    for i, pool in enumerate(cfg.hosts.pools):
-        for j, target in enumerate(pool.placement):
-            if target not in nodes:
-                yield Finding(join_path("hosts", "pools", i, "placement", j), f"{target!r} is not a Proxmox node",
-                              f"use one of: {', '.join(px.nodes)}")
-    for name, override in sorted(cfg.hosts.overrides.items()):
-        if override.placement is not None and override.placement not in nodes:
-            yield Finding(join_path("hosts", "overrides", name, "placement"),
-                          f"{override.placement!r} is not a Proxmox node", f"use one of: {', '.join(px.nodes)}")
-    owners = {px.template.vm_id + i: f"the template on {node}" for i, node in enumerate(px.nodes)}
-    for plan in expand_hosts(cfg.hosts):
-        if plan.vm_id is None:
-            continue
-        if plan.vm_id in owners:
-            path = (join_path("hosts", "overrides", plan.spec.name, "vmId")
-                    if plan.spec.name in cfg.hosts.overrides and cfg.hosts.overrides[plan.spec.name].vm_id
-                    else "hosts.proxmox.vmIdStart")
-            yield Finding(path, f"VM ID {plan.vm_id} of {plan.spec.name} is already used by {owners[plan.vm_id]}",
-                          "give every VM its own ID")
-        else:
-            owners[plan.vm_id] = plan.spec.name
-
-
 def _retirements(cfg: StackConfig) -> Iterator[Finding]:
     plans = {plan.spec.name: plan for plan in expand_hosts(cfg.hosts)}
     for i, name in enumerate(cfg.hosts.retire):
@@ -270,13 +274,12 @@ def _retirements(cfg: StackConfig) -> Iterator[Finding]:
     if not cfg.uses_kubeadm:
         return
     retired = set(cfg.hosts.retire)
-    etcd_role = "etcd" if any(p.spec.role == "etcd" for p in plans.values()) else "control-plane"
-    staying = [p for p in plans.values() if p.spec.role == etcd_role and p.spec.name not in retired]
-    members = [p for p in plans.values() if p.spec.role == etcd_role]
+    members = [p for p in plans.values() if p.spec.role == "control-plane"]  # stacked etcd
+    staying = [p for p in members if p.spec.name not in retired]
     if retired & {p.spec.name for p in members}:
         if not staying:
-            yield Finding("hosts.retire", f"retiring every {etcd_role} host leaves no cluster",
-                          f"keep at least one {etcd_role} host")
+            yield Finding("hosts.retire", "retiring every control-plane host leaves no cluster",
+                          "keep at least one control-plane host")
         elif len(staying) % 2 == 0:
-            yield Finding("hosts.retire", f"{len(staying)} {etcd_role} hosts would remain: an even etcd count",
+            yield Finding("hosts.retire", f"{len(staying)} control-plane hosts would remain: an even etcd count",
                           "retire one more or one fewer, or add a replacement first")

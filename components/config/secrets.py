@@ -24,11 +24,14 @@ SECRET_PLACEHOLDER = "[secret]"
 # The default secret key names; a stack may rename them (hosts.ssh.privateKeySecret, ...).
 SSH_PRIVATE_KEY = "sshPrivateKey"
 PROXMOX_API_TOKEN = "proxmoxApiToken"
+# Grafana's admin password has no default key (unset: the program generates one).
+GRAFANA_ADMIN_PASSWORD = "grafanaAdminPassword"
 _TOKEN = re.compile(r"[^\s@!=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*="
                     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _PRIVATE_MARK = "PRIVATE KEY-----"
 # How each secret is set, for the fix text: the SSH key from its file, others as a value.
-_SET_FROM = {SSH_PRIVATE_KEY: "< ~/.ssh/clusterforge_ed25519", PROXMOX_API_TOKEN: "'user@realm!tokenid=<uuid>'"}
+_SET_FROM = {SSH_PRIVATE_KEY: "< ~/.ssh/clusterforge_ed25519", PROXMOX_API_TOKEN: "'user@realm!tokenid=<uuid>'",
+             GRAFANA_ADMIN_PASSWORD: "'<password>'"}
 # Provider credentials users put in stack files; the program's providers get theirs from the
 # environment, but a plain value here still lands in the repository.
 FOREIGN_SECRETS = frozenset({"aws:accessKey", "aws:secretKey", "aws:token", "proxmoxve:apiToken",
@@ -121,9 +124,12 @@ def secret_key_names(values: Mapping[str, Any]) -> dict[str, str]:
     hosts = values.get("hosts") if isinstance(values.get("hosts"), dict) else {}
     ssh = hosts.get("ssh") if isinstance(hosts.get("ssh"), dict) else {}
     proxmox = hosts.get("proxmox") if isinstance(hosts.get("proxmox"), dict) else {}
+    addons = values.get("addons") if isinstance(values.get("addons"), dict) else {}
+    prometheus = addons.get("prometheus") if isinstance(addons.get("prometheus"), dict) else {}
     names = {SSH_PRIVATE_KEY: SSH_PRIVATE_KEY, PROXMOX_API_TOKEN: PROXMOX_API_TOKEN}
     for given, default in ((ssh.get("privateKeySecret"), SSH_PRIVATE_KEY),
-                           (proxmox.get("apiTokenSecret"), PROXMOX_API_TOKEN)):
+                           (proxmox.get("apiTokenSecret"), PROXMOX_API_TOKEN),
+                           (prometheus.get("adminPasswordSecret"), GRAFANA_ADMIN_PASSWORD)):
         if isinstance(given, str):
             names[given] = default
     return names

@@ -25,7 +25,7 @@ _OPENPGP_PUBLIC_KEY_TAG = 6
 
 
 def trust_findings(cfg) -> list[Finding]:
-    rules = (_proxmox, _charts, _apt_mirror, _registry_mirrors, _time_servers)
+    rules = (_proxmox, _charts, _apt_mirror, _registry_mirrors, _time_servers, _kwok_binaries)
     return [f for rule in rules for f in rule(cfg)]
 
 
@@ -57,10 +57,25 @@ def _proxmox(cfg) -> Iterator[Finding]:
 
 
 def _charts(cfg) -> Iterator[Finding]:
+    source = cfg.addons.chart_source
+    if source is not None and source.repository is not None:
+        yield from _url("addons.chartSource.repository", source.repository, ("https", "oci"),
+                        "give the mirror's https:// (or oci://) URL; credentials go in Helm's own config")
     for i, chart in enumerate(cfg.addons.charts):
         yield from _url(join_path("addons", "charts", i, "repository"), chart.repository, ("https", "oci"),
                         "use the chart repository's https:// (or oci://) URL; plain http lets anyone on the "
                         "path swap the chart")
+
+
+def _kwok_binaries(cfg) -> Iterator[Finding]:
+    """kwokctl downloads a binary given as a URL (and does not verify it): https only."""
+    kwok = cfg.hosts.kwok_cluster
+    if kwok is None:
+        return
+    for field, value in sorted(kwok.binaries.model_dump(by_alias=True, exclude_none=True).items()):
+        if re.match(r"[a-z][a-z0-9+.-]*://", value):
+            yield from _url(f"hosts.kwokCluster.binaries.{field}", value, ("https",),
+                            "download over https, or give the binary's local path (scripts/toolchain.sh builds them)")
 
 
 def pgp_public_key_errors(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from pulumi_command import local
 from ..access import ClusterAccess
 from ..config.model import StackConfig
 from ..kube_objects import declare
-from . import kwok, stages
+from . import kwok, kwokctl, stages
 from .apply import KUBECONFIG_ENV
 from .capacity import capacity_table
 from .dashboard import dashboard_configmap
@@ -66,6 +66,27 @@ def build_kind_cluster(cfg: StackConfig, parent: pulumi.Resource) -> ClusterAcce
     return ClusterAccess(kubeconfig=pulumi.Output.secret(cluster.stdout), ready=[cluster])
 
 
+def build_kwok_cluster(cfg: StackConfig, parent: pulumi.Resource) -> ClusterAccess:
+    """`kwokctl create cluster --runtime binary` / `kwokctl delete cluster`: no Docker at all."""
+    cluster = cfg.hosts.kwok_cluster
+    assert cluster is not None  # the hosts rules require hosts.kwokCluster for kwok
+    command = local.Command(
+        f"kwok-{cluster.name}",
+        create=kwokctl.create_command(cluster, cfg.kubernetes.version),
+        delete=kwokctl.delete_command(cluster),
+        # Stdout is the kubeconfig: keep it out of the logs.
+        logging=local.Logging.STDERR,
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            additional_secret_outputs=["stdout"],
+            # Other binaries, ports or versions mean a new cluster of the same name.
+            replace_on_changes=["create"],
+            delete_before_replace=True,
+        ),
+    )
+    return ClusterAccess(kubeconfig=pulumi.Output.secret(command.stdout), ready=[command])
+
+
 class Emulation(pulumi.ComponentResource):
     """KWOK's controller and stages, and one bulk-applied Command per node group."""
 
@@ -77,15 +98,16 @@ class Emulation(pulumi.ComponentResource):
         assert emu is not None
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
 
-        crd = k8s.yaml.v2.ConfigFile(
-            "kwok-stage-crd", file=kwok.stage_crd_url(emu.kwok.version), opts=k8s_opts)
-        controller = [declare(obj, k8s_opts) for obj in kwok.controller_objects(emu.kwok)]
-        stage_opts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[crd]))
+        if cfg.hosts.kind == "kwok":
+            # kwokctl runs the KWOK controller as a process and installs the Stage CRD.
+            controller: list[pulumi.Resource] = []
+            stage_opts = k8s_opts
+        else:
+            crd = k8s.yaml.v2.ConfigFile(
+                "kwok-stage-crd", file=kwok.stage_crd_url(emu.kwok.version), opts=k8s_opts)
+            controller = [declare(obj, k8s_opts) for obj in kwok.controller_objects(emu.kwok)]
+            stage_opts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[crd]))
         self.stages = [declare(obj, stage_opts) for obj in stages.all_stages(_pod_mode(cfg))]
-
-        namespace = prometheus_namespace(cfg)
-        if namespace is not None:
-            declare(dashboard_configmap(namespace), k8s_opts)
 
         # Nodes appear after KWOK runs, so it initialises them as soon as they exist.
         node_deps = [*depends_on, *controller, *self.stages]
@@ -105,6 +127,14 @@ class Emulation(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=node_deps),
             )
         self.register_outputs({"nodeGroups": sorted(self.node_groups)})
+
+    def declare_dashboard(self, cfg: StackConfig, provider: k8s.Provider,
+                          depends_on: list[pulumi.Resource]) -> None:
+        """The emulated-capacity dashboard, once the Prometheus addon's namespace exists."""
+        namespace = prometheus_namespace(cfg)
+        if namespace is not None:
+            declare(dashboard_configmap(namespace),
+                    pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on))
 
 
 def build_emulation(cfg: StackConfig, provider: k8s.Provider, kubeconfig: pulumi.Output[str],

@@ -56,7 +56,7 @@ def allocatable(capacity: dict[str, str], reserved: dict[str, str]) -> dict[str,
 def group_spec(group: NodeGroup, region: str | None, kubelet_version: str) -> dict[str, Any]:
     """The compact, JSON-serialisable description of one node group."""
     template = group.node_template
-    return {
+    spec: dict[str, Any] = {
         "version": SPEC_VERSION,
         "group": group.name,
         "instanceType": group.instance_type or group.name,
@@ -72,6 +72,9 @@ def group_spec(group: NodeGroup, region: str | None, kubelet_version: str) -> di
         "conditions": [c.model_dump() for c in template.conditions],
         "kubeletVersion": kubelet_version if kubelet_version.startswith("v") else f"v{kubelet_version}",
     }
+    if not group.fake_taint:  # only when off, so the specs of existing groups stay as they were
+        spec["fakeTaint"] = False
+    return spec
 
 
 def emulation_specs(cfg: EmulationConfig, kubelet_version: str) -> list[dict[str, Any]]:
@@ -105,7 +108,7 @@ def node_labels(spec: dict[str, Any], name: str, zone: str) -> dict[str, str]:
 
 
 def node_taints(spec: dict[str, Any]) -> list[dict[str, str]]:
-    taints = [{"key": FAKE_KEY, "value": FAKE_VALUE, "effect": "NoSchedule"}]
+    taints = [{"key": FAKE_KEY, "value": FAKE_VALUE, "effect": "NoSchedule"}] if spec.get("fakeTaint", True) else []
     taints += [{"key": t["key"], "value": t["value"], "effect": t["effect"]} for t in spec["taints"]]
     return taints
 

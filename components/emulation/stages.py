@@ -167,13 +167,14 @@ def _stage(name: str, kind: str, match: list[dict], next_: dict, delay: dict | N
             "spec": spec}
 
 
-def _annotation_delay(stage: str, default_ms: int, jitter_ms: int | None = None) -> dict:
+def _annotation_delay(stage: str, default_ms: int, jitter: bool = False) -> dict:
     delay: dict[str, Any] = {
         "durationMilliseconds": default_ms,
         "durationFrom": {"expressionFrom": f'.metadata.annotations["pod-{stage}.stage.kwok.x-k8s.io/delay"]'},
     }
-    if jitter_ms is not None:
-        delay["jitterDurationMilliseconds"] = jitter_ms
+    if jitter:
+        # Only from the annotation: KWOK caps the delay at the jitter when the jitter is
+        # not longer, so a fixed 0 ms jitter would cancel every annotated delay.
         delay["jitterDurationFrom"] = {
             "expressionFrom": f'.metadata.annotations["pod-{stage}.stage.kwok.x-k8s.io/jitter-delay"]'}
     return delay
@@ -205,11 +206,11 @@ def pod_stages(mode: str) -> list[dict]:
                [_NOT_DELETED, {"key": ".status.phase", "operator": "In", "values": ["Pending"]},
                 {"key": ready_cond, "operator": "NotIn", "values": ["True"]}],
                {"statusTemplate": _POD_RUNNING},
-               _annotation_delay("ready", 0, 0) if delayed else None),
+               _annotation_delay("ready", 0, jitter=True) if delayed else None),
         _stage("pod-complete", "Pod",
                [_NOT_DELETED, {"key": ".status.phase", "operator": "In", "values": ["Running"]}, job_owned],
                {"statusTemplate": _POD_SUCCEEDED},
-               _annotation_delay("complete", 0, 0) if delayed else None),
+               _annotation_delay("complete", 0, jitter=True) if delayed else None),
         _stage("pod-delete", "Pod",
                [{"key": ".metadata.deletionTimestamp", "operator": "Exists"}],
                {"delete": True},

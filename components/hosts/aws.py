@@ -1,13 +1,19 @@
-"""AWS hosts as Pulumi resources: VPC or existing subnet, security group, key pair, instances."""
+"""AWS hosts as Pulumi resources: VPC or existing subnet, security group, key pair, instances.
+
+Control planes get an Elastic IP: kubectl and the Pulumi provider reach the API server there
+from the admin sources (the security group's ADMIN_PORTS), the API server's certificate names
+it, and it is the control plane's SSH address (associating it releases the launch address).
+Nodes keep talking to each other over private addresses.
+"""
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
 
 from ..config.model import StackConfig
-from .aws_spec import (instance_args, key_pair_args, security_group_args, subnet_args, tags,
-                       vpc_args)
-from .expand import expand_hosts
+from .aws_spec import (api_address_args, instance_args, key_pair_args, security_group_args, subnet_args,
+                       tags, vpc_args)
+from .expand import expand_hosts, protected
 from .outputs import HostOutput, HostsResult
 
 
@@ -37,9 +43,8 @@ class AwsHosts(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup("nodes", vpc_id=vpc_id, **security_group_args(cfg), opts=child)
         key = aws.ec2.KeyPair("ssh", **key_pair_args(cfg), opts=child)
 
-        retired = set(cfg.hosts.retire)
         self.hosts: list[HostOutput] = []
-        instances = []
+        instances: list[pulumi.Resource] = []
         for plan in expand_hosts(cfg.hosts):
             instance = aws.ec2.Instance(
                 plan.spec.name, **instance_args(cfg, plan), subnet_id=subnet_id,
@@ -47,12 +52,19 @@ class AwsHosts(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=network,
                     ignore_changes=["ami"],  # a newer AMI must not replace running nodes
-                    protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
+                    protect=protected(cfg, plan),
                 )))
             instances.append(instance)
+            public = instance.public_ip
+            if plan.spec.role == "control-plane":
+                address = aws.ec2.Eip(f"{plan.spec.name}-api", instance=instance.id, **api_address_args(cfg, plan),
+                                      opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                                          depends_on=network)))
+                instances.append(address)
+                public = address.public_ip
             self.hosts.append(HostOutput.from_spec(
                 plan.spec, cfg.hosts.ssh.private_key_secret, resource=instance,
-                ssh_address=instance.public_ip, internal_address=instance.private_ip))
+                ssh_address=public, internal_address=instance.private_ip))
         self.resources: list[pulumi.Resource] = [*network, group, key, *instances]
         self.register_outputs({"hosts": [h.name for h in self.hosts]})
 

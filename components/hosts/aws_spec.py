@@ -73,6 +73,12 @@ def key_pair_args(cfg: StackConfig) -> dict[str, Any]:
     return {"public_key": cfg.hosts.ssh.public_keys[0], "tags": tags(cfg, "ssh")}
 
 
+def api_address_args(cfg: StackConfig, plan: HostPlan) -> dict[str, Any]:
+    """A control plane's Elastic IP: a public address that outlives stops and restarts, so the
+    API server's certificate (which names it) and the kubeconfig stay valid."""
+    return {"domain": "vpc", "tags": tags(cfg, f"{plan.spec.name}-api", **{"clusterforge:role": plan.spec.role})}
+
+
 def instance_args(cfg: StackConfig, plan: HostPlan) -> dict[str, Any]:
     aws = cfg.hosts.aws
     return {

@@ -1,9 +1,9 @@
 """Pools and overrides -> the planned list of hosts (pure).
 
 Names are `{pool}-{index}` from 1; static addresses count up from `firstAddress`
-or come from `addresses`; Proxmox VM IDs count up from `vmIdStart` in host order and
-placement is round-robin over the pool's Proxmox nodes, unless a host override says
-otherwise.
+or come from `addresses`; Proxmox VM IDs count up from the pool's own block (see
+`pool_vm_id_base`), so no pool's growth moves another's, and placement is round-robin
+over the pool's Proxmox nodes, unless a host override says otherwise.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from ..config.hosts import HostsConfig, Pool, Size
-from .spec import KNOWN_AFTER_APPLY, HostSpec, Taint
+from .spec import GPU_PRESENT_LABEL, KNOWN_AFTER_APPLY, HostSpec, Taint
 
 if TYPE_CHECKING:
     from ..config.model import StackConfig
@@ -50,11 +50,19 @@ def pool_addresses(pool: Pool) -> list[IPv4Address | None]:
     return [pool.first_address + i for i in range(count)]
 
 
+def pool_vm_id_base(hosts: HostsConfig, pool_index: int) -> int:
+    """First VM ID of a pool's block: its `vmIdBase`, else `vmIdStart` + index * block size."""
+    px = hosts.proxmox
+    pool = hosts.pools[pool_index]
+    if pool.vm_id_base is not None:
+        return pool.vm_id_base
+    return px.vm_id_start + pool_index * px.vm_ids_per_pool
+
+
 def expand_hosts(config: HostsConfig | StackConfig) -> list[HostPlan]:
     """Accepts the `hosts` section or the whole stack config."""
     hosts: HostsConfig = getattr(config, "hosts", config)
     plans: list[HostPlan] = []
-    vm_id = hosts.proxmox.vm_id_start if hosts.proxmox else None
     proxmox_nodes = hosts.proxmox.nodes if hosts.proxmox else []
     for pool_index, pool in enumerate(hosts.pools):
         targets = pool.placement or proxmox_nodes
@@ -67,15 +75,17 @@ def expand_hosts(config: HostsConfig | StackConfig) -> list[HostPlan]:
             labels = dict(pool.labels)
             gpus = pool.gpus
             placement = targets[i % len(targets)] if targets else None
-            this_vm_id = vm_id
+            vm_id = pool_vm_id_base(hosts, pool_index) + i if hosts.proxmox else None
             instance_type = pool.instance_type or (hosts.aws.instance_type if hosts.aws else None)
             if override:
                 size = Size(**{**size.model_dump(), **override.size.model_dump(exclude_none=True)})
                 labels.update(override.labels)
                 gpus = override.gpus if override.gpus is not None else gpus
                 placement = override.placement or placement
-                this_vm_id = override.vm_id or vm_id
+                vm_id = override.vm_id or vm_id
                 instance_type = override.instance_type or instance_type
+            if gpus:  # what the NVIDIA device plugin's node selector looks for
+                labels.setdefault(GPU_PRESENT_LABEL, "true")
             shown = str(address) if address is not None else KNOWN_AFTER_APPLY
             spec = HostSpec(
                 name=name,
@@ -97,14 +107,19 @@ def expand_hosts(config: HostsConfig | StackConfig) -> list[HostPlan]:
                     position=i,
                     size=size,
                     address=address,
-                    vm_id=this_vm_id if hosts.kind == "proxmox" else None,
+                    vm_id=vm_id if hosts.kind == "proxmox" else None,
                     placement=placement if hosts.kind == "proxmox" else None,
                     instance_type=instance_type if hosts.kind == "aws" else None,
                 )
             )
-            if vm_id is not None:
-                vm_id += 1
     return plans
+
+
+def protected(cfg: "StackConfig", plan: HostPlan) -> bool:
+    """Whether a machine is protected against deletion: an etcd member not being retired,
+    while cluster.protect is on (dropping one from config must be deliberate)."""
+    return (cfg.cluster.protect and plan.spec.role in ("control-plane", "etcd")
+            and plan.spec.name not in cfg.hosts.retire)
 
 
 def host_specs(config: HostsConfig | StackConfig) -> list[HostSpec]:

@@ -5,7 +5,8 @@ import pulumi
 import pulumi_proxmoxve as proxmoxve
 
 from ..config.model import StackConfig
-from .expand import expand_hosts
+from ..config.proxmox_rules import quorum_placement_risk
+from .expand import expand_hosts, protected
 from .outputs import HostOutput, HostsResult
 from .proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
                            template_args, template_nodes)
@@ -22,6 +23,13 @@ class ProxmoxHosts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         plans = expand_hosts(cfg.hosts)
+        if px.insecure:
+            pulumi.log.warn("clusterforge:hosts.proxmox.insecure is true: the Proxmox API's TLS certificate is "
+                            "not verified, so the API token goes to whoever answers; trust the Proxmox CA "
+                            "instead (README: Proxmox's certificate) and remove insecure")
+        risk = quorum_placement_risk(cfg)
+        if risk:  # accepted in config, else the config would have been refused
+            pulumi.log.warn(f"clusterforge:hosts.proxmox.requireQuorumOnNodeLoss is false: {risk}")
         if not px.template.image_checksum:
             pulumi.log.warn("clusterforge:hosts.proxmox.template.imageChecksum is not set: the cloud "
                             "image is downloaded unverified; set it from the image's SHA512SUMS")
@@ -35,7 +43,6 @@ class ProxmoxHosts(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     ignore_changes=list(IGNORE_CHANGES))))
 
-        retired = set(cfg.hosts.retire)
         predecessors = clone_predecessors(plans, px.clone_concurrency)
         vms: dict[str, proxmoxve.VmLegacy] = {}
         self.hosts: list[HostOutput] = []
@@ -47,8 +54,7 @@ class ProxmoxHosts(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=depends,
                     ignore_changes=list(IGNORE_CHANGES),
-                    # Dropping a control-plane VM from config must be deliberate (hosts.retire).
-                    protect=plan.spec.role in ("control-plane", "etcd") and plan.spec.name not in retired,
+                    protect=protected(cfg, plan),
                 )))
             # Static addresses come from config, so they are known before the VM exists.
             self.hosts.append(HostOutput.from_spec(plan.spec, cfg.hosts.ssh.private_key_secret,

@@ -32,6 +32,11 @@ IGNORE_CHANGES = (
 CLONE_TIMEOUT_S = 1800
 
 
+def vm_tags(*tags: str) -> list[str]:
+    """Tags as Proxmox stores them (sorted, each once), so a refresh reads back what was sent."""
+    return sorted(set(tags))
+
+
 def template_id(px: ProxmoxConfig, node: str) -> int:
     return px.template.vm_id + px.nodes.index(node)
 
@@ -88,7 +93,7 @@ def template_args(cfg: StackConfig, node: str) -> dict[str, Any]:
         "network_devices": [_network_device(cfg)],
         "serial_devices": [{"device": "socket"}],  # cloud images log to the serial console
         "initialization": {"datastore_id": px.datastore},
-        "tags": ["clusterforge", cfg.cluster.name, "template"],
+        "tags": vm_tags("clusterforge", cfg.cluster.name, "template"),
     }
 
 
@@ -128,7 +133,7 @@ def clone_args(cfg: StackConfig, plan: HostPlan) -> dict[str, Any]:
                    "discard": "on", "iothread": True, "ssd": True}],
         "network_devices": [_network_device(cfg)],
         "initialization": initialization,
-        "tags": sorted(["clusterforge", cfg.cluster.name, plan.spec.role]),
+        "tags": vm_tags("clusterforge", cfg.cluster.name, plan.spec.role),
     }
 
 

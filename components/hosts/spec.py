@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("control-plane", "worker", "etcd")
+ROLES = ("control-plane", "worker")  # etcd is stacked on the control planes
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class HostSpec:
     memory_mb: int | None = None
     gpus: int = 0
 
+
+# Set on every host with GPUs: the NVIDIA device plugin runs where it is "true".
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
 
 # Marks a value the cloud assigns at apply time (a DHCP or cloud-assigned address).
 KNOWN_AFTER_APPLY = "(known after apply)"

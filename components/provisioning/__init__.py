@@ -1,43 +1,46 @@
 """Node provisioning and the kubeadm bootstrap: one local Command per phase.
 
-Each phase runs `python -m components.provisioning.runner PHASE` (ansible-runner) on the
-machine running Pulumi; commands never run during preview. Inventory, variables and the
-SSH key travel in the environment (the key as a secret), never on the command line.
+Each phase runs `scripts/run-phase PHASE --input -` (the runner, ansible-runner) on the
+machine running Pulumi; commands never run during preview. Inventory and variables go in
+on stdin (an environment variable holds at most 128 KiB, a few hundred hosts' worth); the
+SSH key travels in the environment as a secret; none of them is on the command line. The
+commands name the script by a path relative to the project, with no `dir` (they run where
+the program runs), so the state is the same from every checkout and every Python.
 Triggers are the hashes of the playbook tree, the inventory and the variables, so an
 unchanged stack previews as no change and a changed role replaces (re-runs) its phase.
-One more command runs the reset phase when the stack is destroyed.
+One more command, `reset-on-destroy`, runs the reset phase when the stack is destroyed.
 """
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pulumi
 import pulumi_command as command
 
 from ..access import ClusterAccess
 from ..config.model import StackConfig
+from ..deployed import Deployed
 from ..hosts.outputs import HostOutput, HostsResult
 from ..hosts.spec import HostSpec
 from .plan import PHASES, digest, phase_inputs
 from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Relative to the project: the provider runs commands in the program's working directory.
+RUN_PHASE = "scripts/run-phase"
 
 # The kubeconfig phase writes admin.conf (server rewritten) to a 0600 temp file and the
 # command prints it: that stdout is kept only as a secret; the run summary goes to stderr.
 _KUBECONFIG_COMMAND = (
     'set -eu; out="$(mktemp)"; trap \'rm -f "$out"\' EXIT; '
-    'CLUSTERFORGE_KUBECONFIG_OUT="$out" "{python}" -m components.provisioning.runner kubeconfig >&2; '
+    f'CLUSTERFORGE_KUBECONFIG_OUT="$out" {RUN_PHASE} kubeconfig --input - >&2; '
     'cat "$out"'
 )
 
 
 _RESET_ON_DESTROY = (
-    'set -eu; if [ -n "${{CLUSTERFORGE_SKIP_RESET:-}}" ]; then '
+    'set -eu; if [ -n "${CLUSTERFORGE_SKIP_RESET:-}" ]; then '
     'echo "clusterforge: CLUSTERFORGE_SKIP_RESET is set, nodes are not reset" >&2; exit 0; fi; '
-    '"{python}" -m components.provisioning.runner reset >&2'
+    f'{RUN_PHASE} reset --input - >&2'
 )
 
 
@@ -51,59 +54,67 @@ def _specs(hosts: list[HostOutput]) -> pulumi.Output[list[HostSpec]]:
         for h, (ssh, internal) in zip(hosts, known)])
 
 
-def _python() -> str:
-    """The interpreter running this program, relative to the project when inside it, so the
-    command kept in state does not change between checkouts of the same project."""
-    exe = Path(sys.executable)
-    try:
-        return str(exe.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(exe)
+def input_document(inventory: dict, variables: dict) -> str:
+    """What a phase reads on stdin (runner --input -)."""
+    return json.dumps({"inventory": inventory, "variables": variables}, sort_keys=True)
+
+
+RESET_ON_DESTROY = "reset-on-destroy"
+
+
+def _reset_aliases(cfg: StackConfig, deployed: Deployed | None) -> list[pulumi.Alias]:
+    """The reset command's names before it had a fixed one: `<cluster>-reset-on-destroy`."""
+    names = {cfg.cluster.name} | ({deployed.cluster_name} if deployed and deployed.cluster_name else set())
+    return [pulumi.Alias(name=f"{name}-{RESET_ON_DESTROY}") for name in sorted(names)]
 
 
 def build_provisioning(cfg: StackConfig, hosts: HostsResult,
-                       secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> ClusterAccess:
+                       secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
+                       deployed: Deployed | None = None) -> ClusterAccess:
     specs = _specs(hosts.hosts)
     inputs = specs.apply(lambda s: phase_inputs(cfg, s))
     inventory = inputs.apply(lambda pair: pair[0])
     variables = inputs.apply(lambda pair: pair[1])
     key_names = sorted({h.ssh_key_secret for h in hosts.hosts})
     ssh_key = pulumi.Output.secret(secrets[key_names[0]]) if key_names and key_names[0] in secrets else None
-    environment: dict[str, pulumi.Input[str]] = {
-        "CLUSTERFORGE_INVENTORY": inventory.apply(lambda i: json.dumps(i, sort_keys=True)),
-        "CLUSTERFORGE_VARS": variables.apply(lambda v: json.dumps(v, sort_keys=True)),
-    }
+    stdin = inputs.apply(lambda pair: input_document(*pair))
+    environment: dict[str, pulumi.Input[str]] = {}
     if ssh_key is not None:
         environment["CLUSTERFORGE_SSH_KEY"] = ssh_key
     triggers = [f"playbooks:{playbook_tree_hash(PLAYBOOKS_DIR)}",
                 inventory.apply(lambda i: f"inventory:{digest(i)}"),
                 variables.apply(lambda v: f"variables:{digest(v)}")]
 
-    # `pulumi destroy` resets the nodes (kubeadm reset) before their machines go. This command
-    # does nothing on create or update and runs the reset phase on delete. It has no triggers,
-    # so it is never replaced (a replacement would reset a live cluster); every phase depends
-    # on it, so a destroy deletes it after them and before the machines.
+    # `pulumi destroy` resets the nodes (kubeadm reset) before their machines go. pulumi-command
+    # runs `delete` whenever the resource is deleted or replaced, so nothing else may do either:
+    # - no create or update: an input change (host added, key rotated) is an update that runs
+    #   nothing and keeps the new inventory for the destroy;
+    # - no triggers (the only Command input that replaces it) and no replaceOnChanges;
+    # - one name whatever the cluster is called, aliased to the cluster-named one of earlier
+    #   versions (current and last deployed cluster name): no upgrade or rename deletes it;
+    # - protected while cluster.protect is on: a change that stops declaring it fails instead.
+    # Every phase depends on it, so a destroy deletes it after them and before the machines.
     # CLUSTERFORGE_SKIP_RESET=1 pulumi destroy skips the reset (nodes already gone or reused).
     reset = command.local.Command(
-        f"{cfg.cluster.name}-reset-on-destroy",
-        delete=_RESET_ON_DESTROY.format(python=_python()),
-        dir=str(PROJECT_ROOT),
-        environment=environment,
+        RESET_ON_DESTROY,
+        delete=_RESET_ON_DESTROY,
+        environment=environment or None,
+        stdin=stdin,
         interpreter=["/bin/bash", "-c"],
         logging=command.local.Logging.STDERR,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources),
+                                    protect=cfg.cluster.protect, aliases=_reset_aliases(cfg, deployed)),
     )
     previous: list[pulumi.Resource] = [reset, *hosts.resources]
     commands: dict[str, command.local.Command] = {}
     for phase in PHASES:
         kubeconfig_phase = phase == "kubeconfig"
-        create = (_KUBECONFIG_COMMAND.format(python=_python()) if kubeconfig_phase
-                  else f'"{_python()}" -m components.provisioning.runner {phase}')
+        create = _KUBECONFIG_COMMAND if kubeconfig_phase else f"{RUN_PHASE} {phase} --input -"
         commands[phase] = command.local.Command(
             f"{cfg.cluster.name}-{phase}",
             create=create,
-            dir=str(PROJECT_ROOT),
-            environment=environment,
+            environment=environment or None,
+            stdin=stdin,
             triggers=triggers,
             interpreter=["/bin/bash", "-c"] if kubeconfig_phase else None,
             # Progress (stderr) streams to the Pulumi log; stdout is the JSON summary,

@@ -7,11 +7,12 @@ Shape (YAML-able; `clusterforge render` writes it as inventory.yaml):
       children:
         k8s_cluster: {children: {control_plane: {hosts: ...}, workers: {hosts: ...}}}
         etcd: {hosts: ...}
+        nvidia_gpu: {hosts: ...}
         retiring: {hosts: ...}
 
 Every host's vars (ansible_host, ansible_user, internal_address, node_labels, node_taints) sit
-in its role group. `etcd` holds the dedicated etcd hosts, or, with stacked etcd (none declared),
-the control planes, listed by name only so their vars stay in one place. `retiring` holds the
+in its role group. `etcd` holds the etcd members: etcd is stacked on the control planes (the
+config refuses dedicated etcd hosts), listed by name only so their vars stay in one place. `retiring` holds the
 hosts listed in `hosts.retire`: they leave the cluster (remove-node) and are in no other group,
 so no other phase touches them; `node_role` tells which of them held an etcd member.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..hosts.spec import HostSpec
 
-_GROUP_OF_ROLE = {"control-plane": "control_plane", "worker": "workers", "etcd": "etcd"}
+_GROUP_OF_ROLE = {"control-plane": "control_plane", "worker": "workers"}
 
 
 def host_vars(host: HostSpec) -> dict[str, Any]:
@@ -41,16 +42,21 @@ def build_inventory(hosts: Sequence[HostSpec], group_vars: Mapping[str, Any],
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"inventory: host names must be unique, repeated: {', '.join(duplicates)}")
-    groups: dict[str, dict[str, Any]] = {"control_plane": {}, "workers": {}, "etcd": {}}
+    others = sorted(f"{h.name} ({h.role})" for h in (*hosts, *retiring) if h.role not in _GROUP_OF_ROLE)
+    if others:
+        raise ValueError(f"inventory: only control-plane and worker hosts are built (etcd is stacked on "
+                         f"the control planes): {', '.join(others)}")
+    groups: dict[str, dict[str, Any]] = {"control_plane": {}, "workers": {}}
     for host in sorted(hosts, key=lambda h: h.name):
         groups[_GROUP_OF_ROLE[host.role]][host.name] = host_vars(host)
-    etcd = groups["etcd"] or {name: None for name in groups["control_plane"]}
+    etcd = {name: None for name in groups["control_plane"]}
     return {"all": {
         "vars": dict(sorted(group_vars.items())),
         "children": {
             "k8s_cluster": {"children": {"control_plane": {"hosts": groups["control_plane"]},
                                          "workers": {"hosts": groups["workers"]}}},
             "etcd": {"hosts": etcd},
+            "nvidia_gpu": {"hosts": {h.name: None for h in sorted(hosts, key=lambda h: h.name) if h.gpus}},
             "retiring": {"hosts": {h.name: {**host_vars(h), "node_role": h.role}
                                    for h in sorted(retiring, key=lambda h: h.name)}},
         },

@@ -47,12 +47,14 @@ class ClusterSettings:
     ha: bool = False  # more than one control-plane node: upload certs for the others
 
     @classmethod
-    def from_config(cls, cfg, endpoint: str, control_planes: int) -> "ClusterSettings":
+    def from_config(cls, cfg, endpoint: str, control_planes: int,
+                    extra_sans: Sequence[str] = ()) -> "ClusterSettings":
+        """`extra_sans`: more names the API server answers to (the address clients use)."""
         k = cfg.kubernetes
         air = cfg.provisioning.air_gapped
         host = endpoint.rsplit(":", 1)[0]
         return cls(version=k.version.lstrip("v"), endpoint=endpoint, pod_cidr=k.pod_cidr,
-                   service_cidr=k.service_cidr, cert_sans=tuple(sorted({*k.cert_sans, host})),
+                   service_cidr=k.service_cidr, cert_sans=tuple(sorted({*k.cert_sans, host, *extra_sans})),
                    cluster_domain=k.cluster_domain, cluster_name=cfg.cluster.name,
                    image_repository=air.image_repository if air else None,
                    ha=control_planes > 1 or k.ha.mode != "none")

@@ -35,19 +35,30 @@ def init_host(hosts: Sequence[HostSpec]) -> HostSpec:
 
 
 def endpoint(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[str, int]:
-    """host, port of the API server, taking the first control plane's address from the
-    resolved hosts (a cloud address is known only at apply, not in the planned specs)."""
+    """host, port the nodes reach the API server at, taking the first control plane's address
+    from the resolved hosts (a cloud address is known only at apply, not in the planned specs)."""
     k = cfg.kubernetes
     if k.control_plane_endpoint is not None or k.ha.vip is not None:
         return control_plane_endpoint(cfg)
     return init_host(hosts).internal_address, 6443
 
 
+def client_endpoint(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[str, int]:
+    """host, port kubectl and the Pulumi provider use (the handed-over kubeconfig): the
+    configured endpoint or VIP, else the first control plane's SSH address, which on a cloud
+    is its public (Elastic) address and elsewhere its one address."""
+    k = cfg.kubernetes
+    if k.control_plane_endpoint is not None or k.ha.vip is not None:
+        return control_plane_endpoint(cfg)
+    return init_host(hosts).ssh_address, 6443
+
+
 def kubeadm_vars(cfg: StackConfig, hosts: Sequence[HostSpec]) -> dict[str, Any]:
     """The kubeadm part of the playbook variables: documents per host, init host, kube-vip."""
     host, port = endpoint(cfg, hosts)
     control_planes = sum(h.role == "control-plane" for h in hosts)
-    settings = kc.ClusterSettings.from_config(cfg, f"{host}:{port}", control_planes)
+    settings = kc.ClusterSettings.from_config(cfg, f"{host}:{port}", control_planes,
+                                              extra_sans=(client_endpoint(cfg, hosts)[0],))
     variables: dict[str, Any] = {
         "kubeadm_init_host": init_host(hosts).name,
         "kubeadm_documents": kc.node_documents(settings, hosts),
@@ -68,9 +79,11 @@ def phase_inputs(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[dict[str,
     inventory's `retiring` group; everything else (init host, kubeadm documents) is the rest."""
     staying, retiring = split_retiring(cfg.hosts.retire, hosts)
     host, port = endpoint(cfg, staying)
+    client_host, client_port = client_endpoint(cfg, staying)
     variables = {**playbook_vars(cfg), **kubeadm_vars(cfg, staying),
                  "control_plane_endpoint": f"{host}:{port}",
-                 "cert_sans": sorted({*cfg.kubernetes.cert_sans, host})}
+                 "client_endpoint": f"{client_host}:{client_port}",
+                 "cert_sans": sorted({*cfg.kubernetes.cert_sans, host, client_host})}
     return build_inventory(staying, {}, retiring), variables
 
 

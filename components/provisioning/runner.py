@@ -7,12 +7,21 @@ what a `pulumi_command.local.Command` shows in the Pulumi log; a one-line JSON s
 per host) goes to stdout, which is what the Command keeps in state. A failed run exits non-zero
 with a message naming each failing host, its task and the error.
 
-CLI (inputs from the environment, so nothing secret is on a command line):
+CLI (nothing secret is on a command line):
 
-    python -m components.provisioning.runner PHASE      # runs playbooks/PHASE.yml
+    python -m components.provisioning.runner PHASE               # runs playbooks/PHASE.yml
+    python -m components.provisioning.runner PHASE --input -     # inputs: one JSON document on stdin
+    python -m components.provisioning.runner PHASE --input FILE  #   ... or in a file
+
+The input document is `{"inventory": {...}, "variables": {...}}`. The Pulumi commands pass it
+on stdin: an environment variable holds at most 128 KiB on Linux, which the inventory and
+the variables pass at a few hundred hosts. Without --input they come from the environment:
 
     CLUSTERFORGE_INVENTORY       inventory as JSON/YAML text (or CLUSTERFORGE_INVENTORY_FILE: a path)
     CLUSTERFORGE_VARS            JSON object of extra variables (optional)
+
+and in both cases:
+
     CLUSTERFORGE_SSH_KEY         the private key text (optional; else the user's ssh config applies)
     CLUSTERFORGE_LIMIT           an Ansible host pattern to limit the run to (optional)
     CLUSTERFORGE_PLAYBOOKS_DIR   playbook tree (default: this repo's playbooks/)
@@ -200,11 +209,27 @@ def _inventory_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     raise ValueError("set CLUSTERFORGE_INVENTORY (inventory text) or CLUSTERFORGE_INVENTORY_FILE (a path)")
 
 
-def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+def read_input_document(source: str, stdin: TextIO) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inventory, variables) from the JSON document on stdin (`-`) or in the file `source`."""
+    text = stdin.read() if source == "-" else Path(source).read_text()
+    document = json.loads(text)
+    if not isinstance(document, dict) or not isinstance(document.get("inventory"), dict):
+        raise ValueError('the input document must be {"inventory": {...}, "variables": {...}}')
+    variables = document.get("variables") or {}
+    if not isinstance(variables, dict):
+        raise ValueError("the input document's variables must be an object")
+    return document["inventory"], variables
+
+
+_USAGE = "usage: python -m components.provisioning.runner PHASE [--input -|FILE]   (runs playbooks/PHASE.yml)"
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None,
+         stdin: TextIO | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
-    if len(argv) != 1:
-        print("usage: python -m components.provisioning.runner PHASE   (runs playbooks/PHASE.yml)", file=sys.stderr)
+    if len(argv) not in (1, 3) or (len(argv) == 3 and argv[1] != "--input"):
+        print(_USAGE, file=sys.stderr)
         return 2
     playbooks_dir = Path(env.get("CLUSTERFORGE_PLAYBOOKS_DIR") or PLAYBOOKS_DIR)
     phase = argv[0]
@@ -219,8 +244,11 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         print(f"clusterforge runner: no phase {phase!r}; known phases: {', '.join(known)}", file=sys.stderr)
         return 2
     try:
-        inventory = _inventory_from_env(env)
-        variables = json.loads(env.get("CLUSTERFORGE_VARS") or "{}")
+        if len(argv) == 3:
+            inventory, variables = read_input_document(argv[2], sys.stdin if stdin is None else stdin)
+        else:
+            inventory = _inventory_from_env(env)
+            variables = json.loads(env.get("CLUSTERFORGE_VARS") or "{}")
     except (ValueError, OSError, yaml.YAMLError) as exc:
         print(f"clusterforge runner: bad input: {exc}", file=sys.stderr)
         return 2

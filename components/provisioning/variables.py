@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config.model import StackConfig
+from ..config.provisioning import containerd_minimums
 from ..hosts.expand import expand_hosts
 
 
@@ -35,6 +36,8 @@ def playbook_vars(cfg: StackConfig) -> dict[str, Any]:
         "control_plane_endpoint": f"{host}:{port}",
         "cert_sans": sorted({*k.cert_sans, host}),
         "ha_mode": k.ha.mode,
+        # prepare refuses an installed containerd the minor does not support.
+        "containerd_minimum_versions": list(containerd_minimums(k.minor) or ()),
     }
     if k.ha.mode == "kube-vip":
         variables.update(kube_vip_address=str(k.ha.vip), kube_vip_interface=k.ha.interface,

@@ -28,7 +28,7 @@ def test_each_release_is_pinned_with_its_values(homelab):
     assert calico["values"]["installation"] == {"enabled": False}
     assert calico["atomic"] is True and calico["createNamespace"] is False
     grafana = releases["kube-prometheus-stack"].inputs["values"]["grafana"]
-    assert grafana["adminPassword"] == "[secret]"
+    assert grafana["admin"]["existingSecret"] == "grafana-admin" and "adminPassword" not in grafana
 
 
 def test_every_addon_depends_on_the_cni(homelab):

@@ -103,3 +103,12 @@ def test_stage_templates_have_balanced_go_template_blocks():
         opened = sum(a in ("if", "range", "with") for a in actions)
         assert opened == actions.count("end"), stage["metadata"]["name"]
         assert template.count("{{") == template.count("}}")
+
+
+def test_annotated_delays_have_no_fixed_jitter():
+    # KWOK returns the jitter when it is not longer than the delay: a fixed 0 ms jitter
+    # made every annotated delay 0 (found on the real control plane in tests/e2e).
+    annotated = [s for s in stages.pod_stages("delay") if "durationFrom" in s["spec"].get("delay", {})]
+    assert {s["metadata"]["name"] for s in annotated} == {"pod-ready", "pod-complete", "pod-delete"}
+    for stage in annotated:
+        assert "jitterDurationMilliseconds" not in stage["spec"]["delay"], stage["metadata"]["name"]

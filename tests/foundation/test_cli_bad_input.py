@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from clusterforge import diff as diff_module
+from clusterforge import mockrun as mockrun_module
 from clusterforge import render as render_module
 from clusterforge.cli import main
 
@@ -28,7 +29,7 @@ def _no_traceback(capsys) -> str:
 
 @pytest.fixture
 def broken_cloud(monkeypatch):
-    """The cloud stack with an invalid serviceCidr, as the renderer reads it."""
+    """The cloud stack with an invalid serviceCidr, as the renderer and the mock run read it."""
     original = render_module.read_stack
 
     def read(name, root):
@@ -39,6 +40,7 @@ def broken_cloud(monkeypatch):
         return stack
 
     monkeypatch.setattr(render_module, "read_stack", read)
+    monkeypatch.setattr(mockrun_module, "read_stack", read)  # what policy evaluates
 
 
 def test_render_out_pointing_at_a_file_is_a_usage_error(tmp_path, capsys):
@@ -86,6 +88,74 @@ def test_check_on_an_unsupported_kubernetes_version_is_one_finding(crd_dir, caps
     assert main(["check", "onprem", "--crd-schemas", str(crd_dir)]) == 1
     text = _no_traceback(capsys)
     assert text.count("1.99") == 1 and "1 finding(s)" in text
+
+
+def _kubeconfig(path: Path, kind: str) -> Path:
+    """A kubeconfig that is absent, malformed, or names a server nobody listens on."""
+    if kind == "malformed":
+        path.write_text("clusters: [\n")
+    elif kind == "not a mapping":
+        path.write_text("- just a list\n")
+    elif kind == "unreachable":
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "x",
+            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+            "users": [{"name": "u", "user": {"token": "t"}}],
+            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}]}))
+    return path
+
+
+@pytest.mark.parametrize("kubeconfig, wanted", [
+    ("absent", "no such kubeconfig file"),
+    ("malformed", "cannot use the cluster of kubeconfig"),
+    ("not a mapping", "is not a kubeconfig mapping"),
+    ("unreachable", "Connection refused"),
+])
+def test_check_server_with_an_unusable_kubeconfig_is_one_line_and_exit_2(kubeconfig, wanted, tmp_path, capsys):
+    path = _kubeconfig(tmp_path / "kubeconfig", kubeconfig)
+    assert main(["check", "emulated-kwok", "--server", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1, captured.err
+    assert wanted in captured.err and f"--server {path}" in captured.err
+
+
+def test_bench_e2e_without_the_toolchains_binaries_says_which_and_exits_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CLUSTERFORGE_TOOLCHAIN_DIR", str(tmp_path / "toolchain"))  # an empty toolchain
+    assert main(["bench", "e2e"]) == 2
+    text = _no_traceback(capsys)
+    assert "the toolchain lacks kwokctl" in text and "run scripts/toolchain.sh" in text
+    assert '"error": "missing kwokctl' in text
+
+
+def test_policy_on_bad_input(tmp_path, capsys, broken_cloud):
+    bad = tmp_path / "policy.json"
+    bad.write_text("{not json")
+    assert main(["policy", "onprem", "--config", str(bad)]) == 2
+    assert f"policy: --config {bad}" in _no_traceback(capsys)
+    bad.write_text('{"no-such-policy": "mandatory"}')
+    assert main(["policy", "onprem", "--config", str(bad)]) == 2
+    assert "no-such-policy" in _no_traceback(capsys)
+    assert main(["policy", "no-such-stack"]) == 2
+    assert "no stack named 'no-such-stack'" in _no_traceback(capsys)
+    assert main(["policy", "all"]) == 1  # the broken stack is reported, every other one checked
+    text = _no_traceback(capsys)
+    assert "stack cloud: the config has 1 problem(s); no policy ran" in text
+    for stack in ("emulated", "emulated-kwok", "homelab", "onprem"):
+        assert f"{stack}:" in text
+
+
+def test_render_out_refusal_wins_over_every_stack(tmp_path, capsys):
+    """17a's marker rule: a directory of other files is refused, once, and left as it was."""
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["render", "onprem", "--out", str(tmp_path)]) == 2
+    assert "no .clusterforge-render marker" in _no_traceback(capsys)
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    assert main(["render", "all", "--out", str(target)]) == 2
+    text = _no_traceback(capsys)
+    assert text.count("--out") == 1 and "is a file, so" in text and target.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "keep.txt"]
 
 
 def test_objects_of_an_unsupported_version_give_one_finding():
@@ -153,7 +223,9 @@ def test_bench_of_an_unknown_name_is_a_usage_error_listing_the_names(capsys):
 
 
 @pytest.mark.parametrize("command, wanted", [
-    (["bench", "--help"], ["emulation", "provision", "render"]),
+    (["bench", "--help"], ["e2e", "emulation", "provision", "render"]),
+    (["policy", "--help"], ["emulated-kwok", "{text,markdown}", "--config"]),
+    (["check", "--help"], ["--server", "KUBECONFIG", "emulated-kwok"]),
     (["render", "--help"], ["homelab", "onprem", "'all'"]),
     (["diff", "--help"], ["{text,markdown}", "--markdown-out"]),
     (["experiment", "--help"], ["--copies", "how many Jobs", "--duration", "Go duration", "--gpu-type",
@@ -208,15 +280,7 @@ def test_import_kemu_uses_the_projects_pinned_defaults():
     ("unreachable", "Connection refused"),
 ])
 def test_experiment_with_an_unusable_kubeconfig_exits_2(kubeconfig, wanted, tmp_path, capsys):
-    path = tmp_path / "kubeconfig"
-    if kubeconfig == "malformed":
-        path.write_text("clusters: [\n")
-    elif kubeconfig == "unreachable":
-        path.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "x",
-            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
-            "users": [{"name": "u", "user": {"token": "t"}}],
-            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}]}))
+    path = _kubeconfig(tmp_path / "kubeconfig", kubeconfig)
     assert main(["experiment", str(path), "--copies", "1", "--timeout", "1"]) == 2
     assert wanted in _no_traceback(capsys)
 

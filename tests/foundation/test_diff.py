@@ -19,7 +19,9 @@ def res(name, **inputs):
 def test_no_change_is_empty():
     p = plan(res("a", x=1))
     d = diff_plans(p, p)
-    assert d.empty and as_text(d) == "" and as_markdown(d) == ""
+    # An unchanged stack says so in one line (issue 15; the Markdown used to be empty).
+    assert d.empty and as_text(d) == "" and "- **s**: no changes\n" in as_markdown(d)
+    assert "|" not in as_markdown(d)
 
 
 def test_added_removed_changed_with_paths():

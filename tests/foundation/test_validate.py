@@ -106,3 +106,11 @@ def test_upstream_crds_load(crd_dir):
             "spec": {"addresses": ["192.168.10.200-192.168.10.220"]}}
     assert validate_object(pool, "1.36.2", schemas) == []
     assert yaml.safe_dump(pool)
+
+
+def test_a_masked_secret_value_is_not_judged_but_the_rest_of_the_object_is():
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"},
+              "type": "Opaque", "stringData": "[secret]"}
+    assert validate_object(secret, "1.36.2", None) == []
+    wrong = {**secret, "stringData": 5, "typo": 1}
+    assert {f.path for f in validate_object(wrong, "1.36.2", None)} == {"stringData", ""}

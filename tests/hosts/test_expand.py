@@ -30,7 +30,8 @@ def test_names_addresses_and_overrides():
     cp2 = plans[1]
     assert (cp2.size.cores, cp2.size.memory_mb, cp2.spec.labels) == (4, 65536, {"x": "y"})
     gpu = plans[3].spec
-    assert (gpu.gpus, gpu.labels, gpu.taints[0].key, gpu.role) == (8, {"accel": "h100"}, "gpu", "worker")
+    assert (gpu.gpus, gpu.labels, gpu.taints[0].key, gpu.role) == (
+        8, {"accel": "h100", "nvidia.com/gpu.present": "true"}, "gpu", "worker")   # GPU hosts are labelled
 
 
 def test_cloud_hosts_have_addresses_known_after_apply():
@@ -57,7 +58,7 @@ def test_proxmox_placement_round_robin_and_vm_ids():
     plans = expand_hosts(cfg)
     assert [(p.spec.name, p.placement, p.vm_id) for p in plans] == [
         ("n-1", "a", 500), ("n-2", "c", 900), ("n-3", "c", 502), ("n-4", "a", 503),
-        ("p-1", "c", 504), ("p-2", "c", 505)]
+        ("p-1", "c", 600), ("p-2", "c", 601)]
 
 
 pools = st.lists(

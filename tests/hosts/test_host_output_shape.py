@@ -22,9 +22,9 @@ def test_hosts_reach_provisioning_in_one_shape(stack, machine_type, monkeypatch)
     seen = {}
     real = cluster_module.build_provisioning
 
-    def spy(cfg, hosts, secrets, parent):
+    def spy(cfg, hosts, secrets, parent, **options):
         seen["hosts"] = hosts
-        return real(cfg, hosts, secrets, parent)
+        return real(cfg, hosts, secrets, parent, **options)
 
     monkeypatch.setattr(cluster_module, "build_provisioning", spy)
     rec = run_stack(stack)

@@ -20,11 +20,11 @@ def homelab():
 
 def test_proxmox_templates_per_node_from_downloaded_image(homelab):
     images = {r.name: r for r in homelab.of_type("proxmoxve:download/file:File")}
-    assert sorted(images) == ["image-pve1", "image-pve2"]
+    assert sorted(images) == ["image-pve1", "image-pve2", "image-pve3"]
     assert images["image-pve1"].inputs["contentType"] == "import"
     assert images["image-pve1"].inputs["url"].endswith(".qcow2")
     templates = {r.name: r for r in homelab.of_type(VM) if r.inputs.get("template")}
-    assert sorted(templates) == ["template-pve1", "template-pve2"]
+    assert sorted(templates) == ["template-pve1", "template-pve2", "template-pve3"]
     assert templates["template-pve2"].inputs["vmId"] == 9001
     assert images["image-pve2"].urn in templates["template-pve2"].dependencies
 
@@ -32,7 +32,7 @@ def test_proxmox_templates_per_node_from_downloaded_image(homelab):
 def test_proxmox_clone_inputs(homelab):
     vm = homelab.named("worker-3")
     i = vm.inputs
-    assert (i["nodeName"], i["vmId"], i["clone"]["nodeName"], i["clone"]["vmId"]) == ("pve2", 206, "pve2", 9001)
+    assert (i["nodeName"], i["vmId"], i["clone"]["nodeName"], i["clone"]["vmId"]) == ("pve2", 303, "pve2", 9001)
     assert i["clone"]["full"] is True and i["clone"]["retries"] == 3
     assert (i["cpu"]["cores"], i["memory"]["dedicated"], i["disks"][0]["size"]) == (8, 32768, 100)
     assert i["initialization"]["ipConfigs"] == [{"ipv4": {"address": "192.168.10.23/24",
@@ -110,3 +110,12 @@ def test_aws_network_security_group_and_instances():
 def test_existing_machines_declare_no_machine_resources():
     rec = run_stack("onprem")
     assert not [r for r in rec.resources if r.type.startswith(("proxmoxve:", "aws:"))]
+
+
+def test_the_shipped_homelab_verifies_the_proxmox_certificate_and_turning_it_off_is_said():
+    from clusterforge.mockrun import run_stack
+
+    [provider] = run_stack("homelab").of_type("pulumi:providers:proxmoxve")
+    assert provider.inputs["insecure"] == "false"   # provider inputs travel as strings
+    insecure = run_stack("homelab", {"hosts.proxmox.insecure": True})
+    assert any("hosts.proxmox.insecure is true" in m for level, m in insecure.logs if level == "warning")

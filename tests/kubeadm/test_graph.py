@@ -17,6 +17,12 @@ def recording(request):
     return request.param, run_stack(request.param)
 
 
+def phase_inputs(command):
+    """(inventory, variables) a phase reads on stdin."""
+    document = json.loads(command.inputs["stdin"])
+    return document["inventory"], document["variables"]
+
+
 def phases(recording):
     stack, rec = recording
     return {phase: rec.named(f"{stack}-{phase}") for phase in PHASES}
@@ -25,8 +31,8 @@ def phases(recording):
 def test_one_command_per_phase_in_order_each_waiting_for_the_previous(recording):
     stack, rec = recording
     commands = phases(recording)
-    assert sorted(r.name for r in rec.of_type(COMMAND) if r.name.startswith(stack)) == \
-        sorted([f"{stack}-{p}" for p in PHASES] + [f"{stack}-reset-on-destroy"])
+    assert sorted(r.name for r in rec.of_type(COMMAND)) == \
+        sorted([f"{stack}-{p}" for p in PHASES] + ["reset-on-destroy"])
     for before, after in zip(PHASES, PHASES[1:]):
         assert commands[before].urn in commands[after].dependencies
     prepare = commands["prepare"]
@@ -36,13 +42,11 @@ def test_one_command_per_phase_in_order_each_waiting_for_the_previous(recording)
     assert all(c.parent.endswith(f"clusterforge:index:Cluster::{stack}") for c in commands.values())
 
 
-def test_commands_run_the_runner_with_inputs_from_the_environment(recording):
+def test_commands_run_the_runner_with_inputs_on_stdin(recording):
     for phase, command in phases(recording).items():
         create = command.inputs["create"]
-        assert f"-m components.provisioning.runner {phase}" in create
-        env = command.inputs["environment"]
-        inventory = json.loads(env["CLUSTERFORGE_INVENTORY"])
-        variables = json.loads(env["CLUSTERFORGE_VARS"])
+        assert f"scripts/run-phase {phase} --input -" in create
+        inventory, variables = phase_inputs(command)
         assert inventory["all"]["children"]["k8s_cluster"]["children"]["control_plane"]["hosts"]
         assert variables["kubeadm_init_host"] in variables["kubeadm_documents"]
         assert command.inputs["logging"] == "stderr"
@@ -52,11 +56,9 @@ def test_triggers_are_hashes_of_playbooks_inventory_and_variables(recording):
     from components.provisioning.plan import digest
     commands = phases(recording)
     for command in commands.values():
-        env = command.inputs["environment"]
+        inventory, variables = phase_inputs(command)
         assert command.inputs["triggers"] == [
-            f"playbooks:{playbook_tree_hash()}",
-            f"inventory:{digest(json.loads(env['CLUSTERFORGE_INVENTORY']))}",
-            f"variables:{digest(json.loads(env['CLUSTERFORGE_VARS']))}"]
+            f"playbooks:{playbook_tree_hash()}", f"inventory:{digest(inventory)}", f"variables:{digest(variables)}"]
 
 
 def test_an_unchanged_stack_gives_identical_triggers_and_a_change_alters_them(recording):
@@ -71,12 +73,14 @@ def test_an_unchanged_stack_gives_identical_triggers_and_a_change_alters_them(re
 
 def test_destroy_resets_the_nodes_through_a_command_that_is_never_replaced(recording):
     stack, rec = recording
-    reset = rec.named(f"{stack}-reset-on-destroy")
+    reset = rec.named("reset-on-destroy")
     assert "create" not in reset.inputs and "update" not in reset.inputs   # nothing runs on up
-    assert "-m components.provisioning.runner reset" in reset.inputs["delete"]
+    assert "scripts/run-phase reset --input -" in reset.inputs["delete"]
     assert "CLUSTERFORGE_SKIP_RESET" in reset.inputs["delete"]
     assert "triggers" not in reset.inputs    # never replaced, so never a reset of a live cluster
-    assert reset.inputs["environment"] == phases(recording)["prepare"].inputs["environment"]
+    prepare = phases(recording)["prepare"]
+    assert (reset.inputs["environment"], reset.inputs["stdin"]) == (prepare.inputs["environment"],
+                                                                    prepare.inputs["stdin"])
     # destroy deletes dependents first: every phase, then this reset, then the machines
     assert reset.urn in phases(recording)["prepare"].dependencies
     machines = [r.urn for r in rec.resources if r.custom and r.type.startswith("proxmoxve:index/vm")]
@@ -85,7 +89,7 @@ def test_destroy_resets_the_nodes_through_a_command_that_is_never_replaced(recor
 
 def test_no_secret_in_plain_text_and_the_kubeconfig_is_secret(recording):
     stack, rec = recording
-    for command in [*phases(recording).values(), rec.named(f"{stack}-reset-on-destroy")]:
+    for command in [*phases(recording).values(), rec.named("reset-on-destroy")]:
         env = command.inputs["environment"]
         assert env.get("CLUSTERFORGE_SSH_KEY", SECRET_TEXT) == SECRET_TEXT
         assert "PRIVATE KEY" not in json.dumps(command.inputs)
@@ -99,3 +103,21 @@ def test_the_environment_names_are_the_ones_the_runner_reads(recording):
     for command in phases(recording).values():
         for name in command.inputs["environment"]:
             assert name in runner.__doc__, name
+
+
+def test_commands_name_no_checkout_path_and_no_interpreter(recording):
+    """What a command keeps in state is the same from every clone and every Python start:
+    no `dir`, the runner by a path relative to the project, no interpreter path."""
+    import sys
+    from pathlib import Path
+
+    from components.provisioning import RUN_PHASE
+    stack, rec = recording
+    root = str(Path(__file__).resolve().parents[2])
+    for command in rec.of_type(COMMAND):
+        assert "dir" not in command.inputs, command.name
+        text = json.dumps(command.inputs)
+        assert root not in text and sys.executable not in text and "python" not in text, command.name
+        script = command.inputs.get("create") or command.inputs["delete"]
+        assert f"{RUN_PHASE} " in script, command.name
+    assert (Path(root) / RUN_PHASE).stat().st_mode & 0o111

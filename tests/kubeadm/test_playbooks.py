@@ -90,6 +90,15 @@ def test_kubeconfig_is_handed_over_with_the_server_rewritten(cluster, tmp_path, 
     assert out.stat().st_mode & 0o777 == 0o600
 
 
+def test_kubeconfig_names_the_client_endpoint_when_clients_reach_the_api_elsewhere(cluster, tmp_path, monkeypatch):
+    # A cloud control plane: nodes use its private address, kubectl its Elastic IP.
+    out = tmp_path / "kubeconfig"
+    monkeypatch.setenv("CLUSTERFORGE_KUBECONFIG_OUT", str(out))
+    result = run(cluster, "kubeconfig", client_endpoint="203.0.113.7:6443")
+    assert result.ok, result.summary()["failures"]
+    assert yaml.safe_load(out.read_text())["clusters"][0]["cluster"]["server"] == "https://203.0.113.7:6443"
+
+
 def test_upgrade_refuses_to_skip_a_minor_version(cluster):
     bed, _, _ = cluster
     (bed.host("cp-1").root / "var/lib/fake-kube/server-version").write_text("1.34.3\n")

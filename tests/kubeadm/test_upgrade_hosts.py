@@ -141,24 +141,27 @@ def test_a_second_upgrade_run_changes_nothing(cluster):
 
 
 def test_destroy_runs_the_declared_reset_on_every_node(cluster):
-    """The delete command the program declares (`<cluster>-reset-on-destroy`), run as Pulumi's
-    command provider would on destroy: from the project directory, inputs in the environment."""
+    """The delete command the program declares (`reset-on-destroy`), run as Pulumi's
+    command provider would on destroy: from the project directory, inputs on stdin, the key in
+    the environment."""
+    from clusterforge import PROJECT_ROOT
     from clusterforge.mockrun import run_stack
-    from components.provisioning import PROJECT_ROOT
+    from components.provisioning import input_document
 
     bed, _, _ = cluster
     inventory, variables = cluster_inputs(bed, GROWN, NEW)
-    delete = run_stack("onprem").named("onprem-reset-on-destroy").inputs["delete"]
-    env = {**os.environ, "CLUSTERFORGE_INVENTORY": json.dumps(inventory), "CLUSTERFORGE_VARS": json.dumps(variables),
-           "CLUSTERFORGE_SSH_KEY": bed.private_key}
+    delete = run_stack("onprem").named("reset-on-destroy").inputs["delete"]
+    env = {**os.environ, "CLUSTERFORGE_SSH_KEY": bed.private_key}
+    stdin = input_document(inventory, variables)
 
     def resets():
         return [e["host"] for e in events(bed) if e["tool"] == "kubeadm" and e["args"][0] == "reset"]
 
     skipped = subprocess.run(["/bin/bash", "-c", delete], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                             env={**env, "CLUSTERFORGE_SKIP_RESET": "1"})
+                             input=stdin, env={**env, "CLUSTERFORGE_SKIP_RESET": "1"})
     assert skipped.returncode == 0 and "not reset" in skipped.stderr and resets() == []
-    done = subprocess.run(["/bin/bash", "-c", delete], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env)
+    done = subprocess.run(["/bin/bash", "-c", delete], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          input=stdin, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(resets()) == sorted(GROWN)
     assert not any((bed.host(name).root / "etc/kubernetes/kubelet.conf").exists() for name in GROWN)

@@ -80,5 +80,18 @@ def test_cli_rejects_unknown_phase_and_missing_inventory(capsys):
     assert "CLUSTERFORGE_ANSIBLE_STRATEGY='fast'" in capsys.readouterr().err
 
 
+def test_cli_reads_one_input_document_and_rejects_a_malformed_one(capsys, tmp_path):
+    document = {"inventory": {"all": {"hosts": {"h1": {}}}}, "variables": {"a": 1}}
+    assert runner.read_input_document("-", io.StringIO(json.dumps(document))) == (document["inventory"], {"a": 1})
+    (tmp_path / "in.json").write_text(json.dumps({"inventory": {"all": {}}}))
+    assert runner.read_input_document(str(tmp_path / "in.json"), io.StringIO()) == ({"all": {}}, {})
+    assert main(["prepare", "--input", "-"], env={}, stdin=io.StringIO("[1]")) == 2
+    assert '{"inventory": {...}, "variables": {...}}' in capsys.readouterr().err
+    assert main(["prepare", "--input", "-"], env={}, stdin=io.StringIO("not json")) == 2
+    assert "bad input" in capsys.readouterr().err
+    assert main(["prepare", "--inputs", "-"], env={}) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
 def test_default_tree_is_the_repo_playbooks(project_root):
     assert runner.PLAYBOOKS == project_root / "playbooks"

@@ -43,5 +43,14 @@ def test_air_gapped_mirror_reaches_the_roles_in_snake_case():
 def test_defaults_need_no_section():
     variables = playbook_vars(_config("onprem", {}))
     assert variables["provisioning_air_gapped"] is None
-    assert variables["provisioning_containerd_source"] == "distro"
+    assert variables["provisioning_containerd_source"] == "upstream"   # Debian's containerd is 1.x
     assert variables["provisioning_upgrade_batch_size"] == 1
+
+
+def test_an_air_gapped_stack_takes_the_mirrors_containerd_unless_told_otherwise():
+    mirror = {"apt": {"uri": "http://mirror.dc1/k8s", "trusted": True}}
+    assert playbook_vars(_config("onprem", {"airGapped": mirror}))["provisioning_containerd_source"] == "distro"
+
+
+def test_the_roles_get_the_containerd_minimums_of_the_kubernetes_minor():
+    assert playbook_vars(_config("onprem"))["containerd_minimum_versions"] == ["2.3.0", "2.2.0"]

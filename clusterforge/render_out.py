@@ -1,0 +1,52 @@
+"""The directory a render writes into: only ever one that a render owns.
+
+A render replaces its output directory whole, so it must never be pointed at anything
+else (`--out .` in a checkout would take `.git` with it). A render leaves a marker file;
+a directory is replaced only when it carries that marker, is empty, or does not exist.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+MARKER = ".clusterforge-render"
+
+
+class RenderOutError(Exception):
+    """The output directory cannot be used; nothing was changed."""
+
+
+def _marked(out: Path) -> bool:
+    marker = out / MARKER
+    return marker.is_file() and not marker.is_symlink()
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an output path a render must not replace (raises RenderOutError)."""
+    if out.is_symlink():
+        raise RenderOutError(f"{out} is a symbolic link; give the directory itself")
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise RenderOutError(f"{parent} is a file, so {out} cannot be a directory")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise RenderOutError(f"{out} is a file, not a directory; give a directory to render into")
+    if _marked(out) or not any(out.iterdir()):
+        return
+    raise RenderOutError(
+        f"{out} already holds files that no render wrote (it has no {MARKER} marker), so it is "
+        "left alone; give a new or empty directory, or one an earlier render wrote")
+
+
+def fresh_out_dir(out: Path, stack: str) -> None:
+    """Empty `out` (checked again) and mark it as a render's, so the next render may replace it."""
+    check_out_dir(out)
+    try:
+        if out.exists():
+            shutil.rmtree(out)  # removes symlinks inside, never what they point to
+        out.mkdir(parents=True)
+        (out / MARKER).write_text(f"written by `clusterforge render {stack}`; the next render replaces "
+                                  "this directory whole\n")
+    except OSError as err:
+        raise RenderOutError(f"{out}: {err.strerror or err}") from None

@@ -1,0 +1,34 @@
+"""The real control plane of the e2e tier: kwokctl's binary runtime, built by scripts/toolchain.sh."""
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from clusterforge.kwok_live import missing_binaries, toolchain_bin
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kwok_bin():
+    """The toolchain's bin dir; under CI a missing binary fails (CI builds them first)."""
+    bin_dir = toolchain_bin()
+    missing = missing_binaries(bin_dir)
+    if missing:
+        reason = (f"the real-engine toolchain lacks {', '.join(missing)} in {bin_dir}; "
+                  "build it with scripts/toolchain.sh")
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return bin_dir
+
+
+@pytest.fixture
+def free_port():
+    return _free_port()
