@@ -53,7 +53,7 @@ def _render(args) -> int:
 
 def _check(args) -> int:
     from .check import check_stack
-    from .server_check import cluster_errors, kubeconfig_problem, reachable
+    from .server_check import cluster_errors, kubeconfig_problem, reachable, server_errors
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     crd_dir = Path(args.crd_schemas) if args.crd_schemas else None
@@ -80,7 +80,7 @@ def _check(args) -> int:
             print(f"check {stack}:\n  config: {err}\n  1 finding(s)")
             ok = False
             continue
-        except cluster_errors() as err:  # the server went away mid-check
+        except server_errors() as err:  # only with --server: the server went away mid-check
             print(f"clusterforge check: {kubeconfig_problem(server, err)}", file=sys.stderr)
             return 2
         print(report.text())

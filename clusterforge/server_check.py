@@ -36,13 +36,19 @@ class ServerReport:
         return not self.findings
 
 
-def cluster_errors() -> tuple[type[BaseException], ...]:
-    """What the kubernetes client raises for a kubeconfig it cannot use or a server it cannot reach."""
+def server_errors() -> tuple[type[BaseException], ...]:
+    """What the kubernetes client raises for a server that refuses, fails or cannot be reached."""
     from kubernetes.client.exceptions import ApiException
-    from kubernetes.config.config_exception import ConfigException
     from urllib3.exceptions import HTTPError
 
-    return ConfigException, ApiException, HTTPError, OSError, yaml.YAMLError, TypeError, ValueError, AttributeError
+    return ApiException, HTTPError, ConnectionError
+
+
+def cluster_errors() -> tuple[type[BaseException], ...]:
+    """server_errors(), and what the client raises for a kubeconfig it cannot use."""
+    from kubernetes.config.config_exception import ConfigException
+
+    return (*server_errors(), ConfigException, OSError, yaml.YAMLError, TypeError, ValueError, AttributeError)
 
 
 def kubeconfig_problem(kubeconfig: Path | str, err: BaseException) -> str:
