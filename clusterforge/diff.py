@@ -128,15 +128,27 @@ def as_markdown(d: PlanDiff) -> str:
     return comment([d])
 
 
+class DiffError(Exception):
+    """Nothing to compare: a missing or unreadable render, ref or stack, or a config with findings."""
+
+
 def load_plan(directory: Path) -> dict:
     """A render's plan.json, with its inventory (host counts) when the render wrote one."""
     path = Path(directory) / "plan.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: give a directory written by `clusterforge render`")
-    plan = json.loads(path.read_text())
+        raise DiffError(f"{path} not found: give a directory written by `clusterforge render`")
+    try:
+        plan = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise DiffError(f"{path} is not a render's plan ({err}); render the stack again") from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("resources", []), list):
+        raise DiffError(f"{path} is not a render's plan; render the stack again")
     inventory = Path(directory) / "inventory.yaml"
     if inventory.is_file():
-        plan["inventory"] = yaml.safe_load(inventory.read_text())
+        try:
+            plan["inventory"] = yaml.safe_load(inventory.read_text())
+        except (OSError, yaml.YAMLError) as err:
+            raise DiffError(f"{inventory} is not a render's inventory ({err}); render the stack again") from None
     return plan
 
 
@@ -147,26 +159,45 @@ def render_roots(old: Path, new: Path) -> list[tuple[str, dict, dict]] | None:
         return None
     stacks = sorted({p.parent.name for root in (old, new) for p in root.glob("*/plan.json")})
     if not stacks:
-        raise FileNotFoundError(f"no plan.json in {old} or {new}, nor in their subdirectories: "
-                                "give directories written by `clusterforge render`")
+        raise DiffError(f"no plan.json in {old} or {new}, nor in their subdirectories: "
+                        "give directories written by `clusterforge render`")
     empty = {"resources": []}
     return [(s, load_plan(old / s) if (old / s / "plan.json").is_file() else {**empty, "stack": s},
              load_plan(new / s) if (new / s / "plan.json").is_file() else {**empty, "stack": s}) for s in stacks]
 
 
-def render_at_ref(ref: str, stack: str, workdir: Path, repo: Path = PROJECT_ROOT) -> Path:
-    """Render `stack` as committed at `ref`, in a throwaway worktree; returns the render dir."""
+def _ref_sha(ref: str, repo: Path) -> str:
+    found = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                           capture_output=True, text=True)
+    if found.returncode != 0:
+        raise DiffError(f"{ref!r} is not a commit of {repo} (git rev-parse found none); give a branch, tag or SHA")
+    return found.stdout.strip()
+
+
+def render_at_ref(ref: str, stack: str, workdir: Path, repo: Path | None = None) -> Path:
+    """Render `stack` as committed at `ref`, in a throwaway worktree; returns the render dir.
+
+    Raises DiffError with the render's own report (its findings) when it renders nothing."""
+    repo = repo or PROJECT_ROOT
+    sha = _ref_sha(ref, repo)
     tree = workdir / f"tree-{ref.replace('/', '_')}"
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--force", str(tree), ref],
-                   check=True, capture_output=True, text=True)
+    added = subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--force", str(tree), sha],
+                           capture_output=True, text=True)
+    if added.returncode != 0:
+        raise DiffError(f"cannot check out {ref}: {added.stderr.strip()}")
     out = workdir / f"render-{ref.replace('/', '_')}"
     try:
-        subprocess.run([sys.executable, "-m", "clusterforge.cli", "render", stack, "--out", str(out)],
-                       cwd=tree, check=True, capture_output=True, text=True,
-                       env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin:/usr/local/bin"})
+        rendered = subprocess.run([sys.executable, "-m", "clusterforge.cli", "render", stack, "--out", str(out)],
+                                  cwd=tree, capture_output=True, text=True,
+                                  env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin:/usr/local/bin"})
     finally:
         subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)],
                        capture_output=True, text=True)
+    if rendered.returncode != 0:
+        report = (rendered.stderr.strip() or rendered.stdout.strip()).splitlines()
+        if any(line.startswith("Traceback (most recent call last)") for line in report):
+            report = [report[-1]]  # the code at that ref crashed: its last line says why
+        raise DiffError(f"stack {stack} does not render at {ref}:\n" + "\n".join(f"  {line}" for line in report))
     return out
 
 

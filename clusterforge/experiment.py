@@ -26,6 +26,7 @@ import yaml
 from components.config.emulation import parse_quantity
 
 from . import PROJECT_ROOT
+from .server_check import cluster_errors, kubeconfig_problem
 
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
@@ -152,6 +153,9 @@ class Cluster:
     def __init__(self, kubeconfig: str):
         from kubernetes import client, config
 
+        if not Path(kubeconfig).is_file():
+            raise FileNotFoundError(f"{kubeconfig} does not exist (write it with `kind get kubeconfig "
+                                    "--name NAME > FILE`)")
         api = config.new_client_from_config(config_file=kubeconfig)
         self.core = client.CoreV1Api(api)
         self.batch = client.BatchV1Api(api)
@@ -175,22 +179,90 @@ class Cluster:
         self.batch.create_namespaced_job(namespace, job)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="clusterforge experiment", description=__doc__.split("\n\n")[0])
-    parser.add_argument("kubeconfig", help="kubeconfig of the emulated cluster")
-    parser.add_argument("--template", default="workloads/distributed-gpu-job-zone-affinity.yaml.tmpl")
-    parser.add_argument("--copies", type=int, default=10)
-    parser.add_argument("--namespace", default="default")
-    parser.add_argument("--gpu-type", default="nvidia-h100-80gb")
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--gpus", type=int, default=8, help="GPUs per worker")
-    parser.add_argument("--cpu", default="24")
-    parser.add_argument("--memory", default="256Gi")
-    parser.add_argument("--duration", default="10m", help="simulated run time of each worker")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the cluster to settle")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = parser.parse_args(argv)
+def _whole(minimum: int, why: str):
+    """An argparse type: a whole number of at least `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} is below {minimum}; {why}")
+        return value
+    return parse
 
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0 seconds")
+    return value
+
+
+def _checked(check, what: str):
+    def parse(text: str) -> str:
+        errs = check(text)
+        if errs:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}: {'; '.join(errs)}")
+        return text
+    return parse
+
+
+def _quantity_errors(text: str) -> list[str]:
+    try:
+        parse_quantity(text)
+    except ValueError as err:
+        return [str(err)]
+    return []
+
+
+def _templates() -> str:
+    return "\n".join(f"  {p.relative_to(PROJECT_ROOT).as_posix()}"
+                     for p in sorted((PROJECT_ROOT / "workloads").glob("*.tmpl")))
+
+
+def _parser() -> argparse.ArgumentParser:
+    from components.config.k8s_names import dns1123_label_errors, label_value_errors
+    from components.config.k8s_values import is_go_duration
+
+    parser = argparse.ArgumentParser(prog="clusterforge experiment", description=__doc__.split("\n\n")[0],
+                                     epilog=f"shipped templates:\n{_templates()}",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kubeconfig", help="kubeconfig file of the emulated cluster (e.g. from `kind get kubeconfig`)")
+    parser.add_argument("--template", default="workloads/distributed-gpu-job-zone-affinity.yaml.tmpl",
+                        help="Job template, relative to the project or absolute (shipped ones below)")
+    parser.add_argument("--copies", type=_whole(1, "submit at least one Job"), default=10, help="how many Jobs to submit (default 10)")
+    parser.add_argument("--namespace", default="default", type=_checked(dns1123_label_errors, "a namespace name"),
+                        help="namespace the Jobs go to (default default)")
+    parser.add_argument("--gpu-type", default="nvidia-h100-80gb",
+                        type=_checked(label_value_errors, "a label value"),
+                        help="datastrophic.io/gpu-type of the nodes the workers need (default nvidia-h100-80gb)")
+    parser.add_argument("--workers", type=_whole(1, "a Job needs at least one worker"), default=8,
+                        help="pods per Job, one per node (default 8)")
+    parser.add_argument("--gpus", type=_whole(0, "give 0 or more GPUs"), default=8, help="GPUs each worker requests (default 8)")
+    parser.add_argument("--cpu", default="24", type=_checked(_quantity_errors, "a CPU quantity"),
+                        help="CPU each worker requests, a Kubernetes quantity (default 24)")
+    parser.add_argument("--memory", default="256Gi", type=_checked(_quantity_errors, "a memory quantity"),
+                        help="memory each worker requests, a Kubernetes quantity (default 256Gi)")
+    parser.add_argument("--duration", default="10m",
+                        type=_checked(lambda t: [] if is_go_duration(t) else ["write e.g. 90s, 10m or 1h30m"],
+                                      "a duration"),
+                        help="simulated run time of each worker, a Go duration for KWOK's delay (default 10m)")
+    parser.add_argument("--timeout", type=_seconds, default=600,
+                        help="seconds to wait for the cluster to settle before reporting (default 600)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    return parser
+
+
+def _cluster_problem(kubeconfig: str, err: BaseException) -> str:
+    return f"experiment: {kubeconfig_problem(kubeconfig, err)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     template_path = Path(args.template)
     if not template_path.is_absolute():
         template_path = PROJECT_ROOT / template_path
@@ -200,10 +272,20 @@ def main(argv: list[str] | None = None) -> int:
                   "cpu": args.cpu, "memory": args.memory, "duration": args.duration}
         run = uuid.uuid4().hex[:6]
         jobs = [render_job(template, f"{run}-{i}", params) for i in range(args.copies)]
-    except (OSError, KeyError, ValueError) as err:
-        print(f"experiment: cannot use template {template_path}: {err}", file=sys.stderr)
+        if not all(isinstance(j, dict) and j.get("kind") == "Job" for j in jobs):
+            raise ValueError("it does not give a batch/v1 Job")
+    except (OSError, KeyError, ValueError, yaml.YAMLError) as err:
+        print(f"experiment: cannot use template {template_path}: {str(err).splitlines()[0]}", file=sys.stderr)
         return 2
 
+    try:
+        return _run(args, jobs, run)
+    except cluster_errors() as err:
+        print(_cluster_problem(args.kubeconfig, err), file=sys.stderr)
+        return 2
+
+
+def _run(args, jobs: list[dict[str, Any]], run: str) -> int:
     cluster = Cluster(args.kubeconfig)
     for job in jobs:
         cluster.submit(args.namespace, job)

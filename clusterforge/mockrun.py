@@ -253,6 +253,29 @@ class _Collect(logging.Handler):
             self.records.append((record.levelname.lower(), record.getMessage()))
 
 
+class _LoopsClosed(asyncio.DefaultEventLoopPolicy):
+    """Records every event loop made while the program runs, so all are closed after it.
+
+    The SDK's mock monitor makes one per executor thread it deserializes in
+    (`_ensure_event_loop`) and never closes them; unclosed, each one prints
+    "unclosed event loop" when it is collected after an otherwise clean render.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.loops: list[asyncio.AbstractEventLoop] = []
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        loop = super().new_event_loop()
+        self.loops.append(loop)
+        return loop
+
+    def close_all(self) -> None:
+        for loop in self.loops:
+            if not loop.is_closed() and not loop.is_running():
+                loop.close()
+
+
 class ProgramRefused(Exception):
     """The program stopped with a RunError (it logged why); `recording` holds what it did first."""
 
@@ -271,6 +294,9 @@ def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Rec
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
     logger.addHandler(collect)
+    previous_policy = asyncio.get_event_loop_policy()
+    policy = _LoopsClosed()
+    asyncio.set_event_loop_policy(policy)
     loop = asyncio.new_event_loop()  # a fresh loop per evaluation (pulumi#24338)
     asyncio.set_event_loop(loop)
     try:
@@ -290,8 +316,12 @@ def _evaluate(stack: StackFile, program: Path, mocks: pulumi_mocks.Mocks) -> Rec
         root = pulumi.runtime.settings.get_root_resource()
         outputs = loop.run_until_complete(_resolve_outputs(getattr(root, "outputs", {})))
     finally:
+        # Join the executor threads first: their loops are idle once they have ended.
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
+        policy.close_all()
+        asyncio.set_event_loop_policy(previous_policy)
         logger.removeHandler(collect)
     if monitor.duplicates:
         raise DuplicateUrnError(stack.name, sorted(set(monitor.duplicates)))

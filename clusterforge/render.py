@@ -179,11 +179,16 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
     a["graph"] = _write(out / "graph.dot", graph.dot(plan["resources"]))
     svg = out / "graph.svg"
     dot = shutil.which("dot")
-    if dot:
-        subprocess.run([dot, "-Tsvg", "-o", str(svg), str(a["graph"])], check=True)
+    drawn = subprocess.run([dot, "-Tsvg", "-o", str(svg), str(a["graph"])], capture_output=True,
+                           text=True) if dot else None
+    if drawn is not None and drawn.returncode == 0:
         a["picture"] = svg
+    elif drawn is None:
+        result.notes.append("graph.svg skipped: Graphviz's `dot` is not installed (apt-get install graphviz); "
+                            "graph.dot holds the same graph")
     else:
-        result.notes.append("graph.svg not drawn: Graphviz's `dot` is not installed (apt-get install graphviz)")
+        result.notes.append(f"graph.svg skipped: Graphviz's `dot` failed ({drawn.stderr.strip()[:200]}); "
+                            "graph.dot holds the same graph")
     a["notes"] = _write(out / "notes.txt", "".join(f"{n}\n" for n in result.notes))
     return result
 

@@ -36,6 +36,41 @@ class ServerReport:
         return not self.findings
 
 
+def server_errors() -> tuple[type[BaseException], ...]:
+    """What the kubernetes client raises for a server that refuses, fails or cannot be reached."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    return ApiException, HTTPError, ConnectionError
+
+
+def cluster_errors() -> tuple[type[BaseException], ...]:
+    """server_errors(), and what the client raises for a kubeconfig it cannot use."""
+    from kubernetes.config.config_exception import ConfigException
+
+    return (*server_errors(), ConfigException, OSError, yaml.YAMLError, TypeError, ValueError, AttributeError)
+
+
+def kubeconfig_problem(kubeconfig: Path | str, err: BaseException) -> str:
+    """One line for a kubeconfig or cluster the client could not use (never a traceback)."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"cannot use the cluster of kubeconfig {kubeconfig}: {text[:300]}"
+
+
+def reachable(kubeconfig: Path, timeout_s: float = 10) -> dict[str, Any]:
+    """The kubeconfig as a mapping, once its API server has answered (raises cluster_errors())."""
+    from kubernetes import client, config
+
+    doc = yaml.safe_load(Path(kubeconfig).read_text())
+    if not isinstance(doc, dict):
+        raise ValueError("it is not a kubeconfig mapping (apiVersion: v1, kind: Config)")
+    settings = client.Configuration()
+    settings.retries = 0  # one refused connection is enough to say so
+    api = config.new_client_from_config_dict(doc, client_configuration=settings)
+    client.VersionApi(api).get_code(_request_timeout=timeout_s)
+    return doc
+
+
 def object_id(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     ns = f"{meta['namespace']}/" if meta.get("namespace") else ""

@@ -10,14 +10,16 @@ from typing import Any
 
 import yaml
 
-from components.config import load_stack_config, missing_secret_findings
+from components.config import ConfigError, Finding, load_stack, missing_secret_findings
 from components.config.model import StackConfig
+from components.config.secrets import SECRET_PLACEHOLDER, secret_material_findings
+from components.config.stack_keys import key_error, normalized_key, parse_key
 
 from . import PROJECT_ROOT
 
 NAMESPACE = "clusterforge"
-# Offline, encrypted values cannot be read; the program sees this secret placeholder.
-SECRET_PLACEHOLDER = "[secret]"
+# Top-level keys of a Pulumi stack file (Pulumi.<stack>.yaml).
+STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
 
 
 class StackFileError(Exception):
@@ -31,6 +33,8 @@ class StackFile:
     # Full keys (`clusterforge:hosts`, `proxmoxve:insecure`) -> Python values.
     values: dict[str, Any] = field(default_factory=dict)
     secret_keys: set[str] = field(default_factory=set)
+    # What the file itself gets wrong (keys Pulumi refuses, unknown top-level keys).
+    problems: list[Finding] = field(default_factory=list)
 
     def namespaced(self) -> dict[str, Any]:
         """Our own keys without the namespace, secrets left out."""
@@ -57,13 +61,21 @@ def read_stack(name: str, root: Path = PROJECT_ROOT) -> StackFile:
         doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise StackFileError(f"{path}: not a stack file (a mapping with a `config:` section)")
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path}: 'config' must be a mapping of keys to values")
     stack = StackFile(name=name, path=path)
+    for key in sorted(set(map(str, doc)) - set(STACK_FILE_KEYS)):
+        stack.problems.append(Finding(f'"{key}"', f"{path.name}: Pulumi ignores the top-level key {key!r}",
+                                      f"put config keys under `config:`; top-level keys are {', '.join(STACK_FILE_KEYS)}"))
     for key, value in config.items():
-        if ":" not in key:
-            key = f"{NAMESPACE}:{key}"  # Pulumi prefixes bare keys with the project name
+        key = str(key)
+        if parse_key(key) is None:  # Pulumi refuses the whole file for a key it cannot parse
+            stack.problems.append(key_error(key))
+            continue
+        key = normalized_key(key)
         if isinstance(value, dict) and set(value) == {"secure"}:
             stack.secret_keys.add(key)
             value = SECRET_PLACEHOLDER
@@ -85,8 +97,9 @@ def apply_overrides(stack: StackFile, overrides: dict[str, Any] | None) -> Stack
     sets one field inside it; a value of None removes the key.
     """
     for path, value in (overrides or {}).items():
-        top, *rest = _path_parts(path.split(":", 1)[-1])
-        full = f"{NAMESPACE}:{top}"
+        namespace, _, inner = path.rpartition(":")
+        top, *rest = _path_parts(inner)
+        full = f"{namespace or NAMESPACE}:{top}"
         if not rest:
             if value is None:
                 stack.values.pop(full, None)
@@ -113,8 +126,17 @@ def prepare_offline(stack: StackFile) -> tuple[StackConfig, list[str]]:
     graph still renders; the returned notes say so (`pulumi up` refuses without it).
     Raises ConfigError with every finding.
     """
-    cfg = load_stack_config(stack.namespaced())
+    try:
+        cfg = load_stack(stack.values, stack.secret_keys)
+    except ConfigError as err:
+        raise ConfigError(stack.problems + err.findings) from None
+    if stack.problems:
+        raise ConfigError(stack.problems)
     present = {k.split(":", 1)[1] for k in stack.secret_keys if k.startswith(NAMESPACE + ":")}
+    # Secrets an offline render can read (a test's, never an encrypted one) are checked as the program does.
+    material = secret_material_findings(cfg, {k: stack.values.get(f"{NAMESPACE}:{k}") for k in present})
+    if material:
+        raise ConfigError(material)
     notes = []
     for finding in missing_secret_findings(cfg, present):
         stack.values[f"{NAMESPACE}:{finding.path}"] = SECRET_PLACEHOLDER

@@ -132,8 +132,10 @@ def _builtin_validator(kubernetes_version: str, api_version: str, kind: str):
     wanted = k8s_schemas.major_minor(kubernetes_version.lstrip("v"))
     if Version(wanted) > Version(k8s_schemas.latest_version()):
         raise VersionNotSupportedError(version=wanted)
-    version = [v for v in k8s_schemas.all_versions()
-               if Version(k8s_schemas.major_minor(v)) <= Version(wanted)][-1]
+    known = [v for v in k8s_schemas.all_versions() if Version(k8s_schemas.major_minor(v)) <= Version(wanted)]
+    if not known:
+        raise VersionNotSupportedError(version=wanted)
+    version = known[-1]
     schema_dir = f"v{version}-local-strict"
     group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
@@ -184,4 +186,10 @@ def _render_placeholder(error) -> bool:
 
 def validate_objects(objects: list[dict], kubernetes_version: str,
                      crds: CrdSchemas | None) -> list[ObjectFinding]:
+    """Every problem of every object; a Kubernetes version without schemas is one finding."""
+    try:
+        _builtin_validator(kubernetes_version, "v1", "Namespace")
+    except VersionNotSupportedError as err:
+        return [ObjectFinding(f"all {len(objects)} objects", "", f"{err.message}: no schemas to validate "
+                              f"Kubernetes {kubernetes_version} objects against")]
     return sorted(f for obj in objects for f in validate_object(obj, kubernetes_version, crds))

@@ -14,6 +14,9 @@ from pydantic import Field, field_validator, model_validator
 from .base import Addon, DnsLabel, Finding, PinnedVersion, StrictModel, join_path
 from .base import values_mapping as _values_mapping
 from .ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
+from .formats import ConfigKeyName, HelmChart, HelmRelease
+from .k8s_names import Labels
+from .k8s_values import PositiveQuantity, PrometheusDuration
 
 
 class CalicoConfig(Addon):
@@ -61,13 +64,13 @@ class PrometheusConfig(Addon):
 
     version: PinnedVersion = "77.6.2"
     namespace: DnsLabel = "monitoring"
-    storage_size: str = "50Gi"
-    retention: str = "15d"
+    storage_size: PositiveQuantity = "50Gi"
+    retention: PrometheusDuration = "15d"
     # Off where no storage class exists (an emulated cluster): Prometheus keeps its data
     # in an emptyDir and loses it when its pod goes.
     persistent: bool = True
     # Name of a secret config key holding Grafana's admin password; unset: one is generated.
-    admin_password_secret: str | None = None
+    admin_password_secret: ConfigKeyName | None = None
 
 
 class NvidiaDevicePluginConfig(Addon):
@@ -76,16 +79,16 @@ class NvidiaDevicePluginConfig(Addon):
     enabled: bool | None = None  # type: ignore[assignment]
     version: PinnedVersion = "0.17.4"
     namespace: DnsLabel = "nvidia-device-plugin"
-    node_selector: dict[str, str] = {"nvidia.com/gpu.present": "true"}
+    node_selector: Labels = {"nvidia.com/gpu.present": "true"}
 
 
 class ChartConfig(StrictModel):
     """Any pinned Helm chart, installed after the core addons."""
 
-    name: DnsLabel
+    name: HelmRelease
     namespace: DnsLabel
     repository: str
-    chart: str
+    chart: HelmChart
     version: PinnedVersion
     values: dict[str, Any] = {}
     depends_on: list[str] = []

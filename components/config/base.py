@@ -36,14 +36,22 @@ class Finding:
 
     ``path`` is the config path without namespace, e.g. ``addons.metallb.addresses[0]``;
     ``str()`` renders it as users type it: ``clusterforge:addons.metallb.addresses[0]``.
+    A key of another namespace keeps its own (``aws:region``), and a key with none at all
+    is shown as written, in quotes.
     """
 
     path: str
     message: str
     fix: str = ""
 
+    @property
+    def key(self) -> str:
+        """The path as users type it, with its namespace."""
+        top = self.path.split(".", 1)[0].split("[", 1)[0]
+        return self.path if ":" in top or self.path.startswith('"') else f"{NAMESPACE}:{self.path}"
+
     def __str__(self) -> str:
-        text = f"{NAMESPACE}:{self.path}: {self.message}"
+        text = f"{self.key}: {self.message}"
         return f"{text} (fix: {self.fix})" if self.fix else text
 
 
@@ -81,19 +89,8 @@ def _check_pinned(value: str) -> str:
 PinnedVersion = Annotated[str, AfterValidator(_check_pinned)]
 """An exact release (``1.36.2``, ``v3.30.1``, ``1.0.0-rc.1``): unpinned versions are errors."""
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-
-def _check_dns_label(value: str) -> str:
-    if len(value) > 63 or not _DNS_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS label; use at most 63 lower-case letters, digits "
-            "and '-', starting and ending with a letter or digit"
-        )
-    return value
-
-
-DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
+# Kubernetes' own rule (a port of apimachinery's IsDNS1123Label), kept importable from here.
+from .k8s_names import DnsLabel  # noqa: E402
 
 
 def values_mapping(value: Any) -> dict[str, Any]:

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+from .k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors, invalid,
+                        qualified_name_errors)
+from .images import pinned_image_ref
+from .k8s_values import Quantity, parse_quantity
+from .kind_cluster import KindClusterConfig
+
+__all__ = ["EmulationConfig", "KindClusterConfig", "NodeGroup", "emulation_findings", "load_kemu_file",
+           "node_name", "parse_quantity", "resource_name"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEMU_API_VERSION = "kemu.datastrophic.io/v1alpha1"
@@ -26,59 +33,10 @@ KWOK_IMAGE_REPOSITORY = "registry.k8s.io/kwok/kwok"
 # Kubernetes object names (and so node names) are DNS labels of at most 63 characters.
 MAX_NODE_NAME = 63
 
-# The Kubernetes quantity grammar (k8s.io/apimachinery resource.Quantity), unsigned:
-# capacity and reserved amounts are never negative.
-_QUANTITY = re.compile(
-    r"^(?P<number>([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$"
-)
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-            "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"),
-            "T": Decimal("1e12"), "P": Decimal("1e15"), "E": Decimal("1e18")}
-
-
-def parse_quantity(text: str) -> Decimal:
-    """Value of a Kubernetes quantity ("1360Gi" -> bytes, "500m" -> 0.5); ValueError if invalid."""
-    match = _QUANTITY.match(text)
-    if not match:
-        raise ValueError(
-            f"{text!r} is not a Kubernetes quantity; use a number with an optional suffix "
-            "such as 96, 500m, 1360Gi or 3Ti"
-        )
-    number = Decimal(match["number"])
-    suffix = match["suffix"] or ""
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix[:1] in ("e", "E"):
-        try:
-            return number * (Decimal(10) ** int(suffix[1:]))
-        except (InvalidOperation, OverflowError) as err:
-            raise ValueError(f"{text!r} has an exponent out of range; use a smaller exponent") from err
-    return number * _DECIMAL[suffix]
-
-
-def _quantity_text(value: Any) -> str:
-    # YAML gives `cpu: 96` as an int; KEMU writes quantities unquoted, so accept numbers.
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity; use a number or text such as 96 or 1360Gi")
-    if isinstance(value, (int, float)):
-        value = format(Decimal(str(value)).normalize(), "f") if isinstance(value, float) else str(value)
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity; use a number or text such as 96 or 1360Gi")
-    parse_quantity(value)
-    return value
-
-
-Quantity = Annotated[str, BeforeValidator(_quantity_text)]
-"""A Kubernetes quantity kept as text ("1360Gi", "96"); numbers are accepted and stringified."""
-
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
-# Resource names as the API spells them: `cpu`, `ephemeral-storage`, `hugepages-2Mi`,
-# or a domain-prefixed extended resource (`nvidia.com/gpu`).
-_RESOURCE_NAME = re.compile(
-    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-)
+# Resource names without a domain prefix that a Node may carry (the API server's
+# IsStandardResourceName for node capacity); anything else needs a prefix (nvidia.com/gpu).
+STANDARD_NODE_RESOURCES = ("cpu", "memory", "ephemeral-storage", "pods", "storage")
 
 
 def resource_name(key: str) -> str:
@@ -94,16 +52,33 @@ def resource_name(key: str) -> str:
     return _CAMEL_HUMP.sub(lambda m: "-" + m.group(1).lower(), key)
 
 
+def resource_name_errors(name: str) -> list[str]:
+    """The API server's validateResourceName for node capacity."""
+    errs = qualified_name_errors(name)
+    if errs or "/" in name or name in STANDARD_NODE_RESOURCES:
+        return errs
+    if name.startswith("hugepages-"):
+        try:
+            parse_quantity(name[len("hugepages-"):])
+            return []
+        except ValueError:
+            return [f"hugepages-<size> needs a page size quantity such as 2Mi, not {name[10:]!r}"]
+    return [f"must be a standard resource type ({', '.join(STANDARD_NODE_RESOURCES)}, hugepages-<size>) "
+            "or fully qualified (e.g. nvidia.com/gpu)"]
+
+
 def _resources(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
     for key, amount in value.items():
         name = resource_name(str(key))
-        if not _RESOURCE_NAME.match(name):
-            raise ValueError(f"{key!r} is not a resource name; use e.g. cpu, memory, nvidia.com/gpu")
+        errs = resource_name_errors(name)
+        if errs:
+            raise invalid(f"{key!r} is not a resource name: {'; '.join(errs)}",
+                          "use e.g. cpu, memory, ephemeralStorage, pods or nvidia.com/gpu")
         if name in out:
-            raise ValueError(f"{key!r} names the resource {name!r} twice; use one spelling")
+            raise invalid(f"{key!r} names the resource {name!r} twice", "use one spelling")
         out[name] = amount
     return out
 
@@ -113,10 +88,10 @@ Resources = Annotated[dict[str, Quantity], BeforeValidator(_resources)]
 
 def _zone(value: str) -> str:
     # Zones appear in node names and label values: a DNS label keeps both valid.
-    if len(value) > 63 or not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", value):
-        raise ValueError(
-            f"{value!r} cannot be part of a node name; use lower-case letters, digits and '-'"
-        )
+    errs = dns1123_label_errors(value)
+    if errs:
+        raise invalid(f"{value!r} cannot be part of a node name: {'; '.join(errs)}",
+                      "use lower-case letters, digits and '-'")
     return value
 
 
@@ -130,31 +105,9 @@ class Placement(StrictModel):
     replicas: int = Field(ge=0, le=100_000)
 
 
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_LABEL_NAME = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-
-
-def _label_value(value: str) -> str:
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
-        raise ValueError(f"{value!r} is not a label value; use at most 63 letters, digits, '-', '_' "
-                         "or '.', starting and ending with a letter or digit")
-    return value
-
-
-def _label_key(key: str) -> str:
-    if len(key.rpartition("/")[2]) > 63 or not _LABEL_NAME.match(key):
-        raise ValueError(f"{key!r} is not a label key; use an optional DNS prefix and a name "
-                         "such as datastrophic.io/gpu-type")
-    return key
-
-
-LabelValue = Annotated[str, AfterValidator(_label_value)]
-LabelKey = Annotated[str, AfterValidator(_label_key)]
-
-
 class TemplateMetadata(StrictModel):
-    labels: dict[LabelKey, LabelValue] = {}
-    annotations: dict[LabelKey, str] = {}
+    labels: Labels = {}
+    annotations: Annotations = {}
 
 
 class NodeTaint(StrictModel):
@@ -232,18 +185,11 @@ class KwokConfig(StrictModel):
     @field_validator("image")
     @classmethod
     def _pinned_image(cls, value: str | None) -> str | None:
-        if value is not None and not _pinned_image_ref(value):
+        if value is not None and not pinned_image_ref(value):
             raise ValueError(
                 f"image {value!r} is not pinned; give an exact tag (…:v0.8.0) or a digest (…@sha256:…)"
             )
         return value
-
-
-def _pinned_image_ref(ref: str) -> bool:
-    if re.search(r"@sha256:[0-9a-f]{64}$", ref):
-        return True
-    name, _, tag = ref.rpartition(":")
-    return bool(name) and "/" not in tag and bool(re.match(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.\-]+)?$", tag))
 
 
 class EmulationConfig(StrictModel):
@@ -424,51 +370,3 @@ def node_group_findings(cfg: EmulationConfig, path: str = "emulation") -> list[F
                 "workloads/distributed-gpu-job-zone-affinity.yaml.tmpl",
             ))
     return findings
-
-
-class KindClusterConfig(StrictModel):
-    """The kind host kind: a local control plane in containers (KEMU's `kindConfig`)."""
-
-    name: DnsLabel = "clusterforge"
-    # The kindest/node image, pinned by exact tag or digest (kindest/node:v1.33.1@sha256:...).
-    node_image: str
-    # kind's own `Cluster` config (kind.x-k8s.io/v1alpha4), verbatim; a YAML string (as
-    # KEMU writes it) is parsed into a mapping.
-    # Also accepted as `config`.
-    kind_config: dict[str, Any] = Field(
-        default_factory=lambda: {"apiVersion": "kind.x-k8s.io/v1alpha4", "kind": "Cluster"},
-        validation_alias=AliasChoices("kindConfig", "config", "kind_config"),
-    )
-    # Seconds `kind create cluster --wait` waits for the control plane to be Ready.
-    wait_seconds: int = Field(300, ge=0, le=3600)
-
-    @field_validator("node_image")
-    @classmethod
-    def _pinned_node_image(cls, value: str) -> str:
-        if not _pinned_image_ref(value):
-            raise ValueError(
-                f"node image {value!r} is not pinned; give an exact tag "
-                "(kindest/node:v1.33.1) or a digest (…@sha256:…)"
-            )
-        return value
-
-    @field_validator("kind_config", mode="before")
-    @classmethod
-    def _parse_kind_config(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError as err:
-                raise ValueError(f"kindConfig is not valid YAML ({err}); use a kind Cluster config") from err
-        if not isinstance(value, dict):
-            raise ValueError("kindConfig is not a mapping; use a kind Cluster config (kind.x-k8s.io/v1alpha4)")
-        if value.get("kind") != "Cluster" or not str(value.get("apiVersion", "")).startswith(
-                "kind.x-k8s.io/"):
-            raise ValueError("kindConfig is not a kind Cluster config; use apiVersion kind.x-k8s.io/v1alpha4 and kind Cluster")
-        return value
-
-    @property
-    def node_image_tag(self) -> str:
-        """The Kubernetes version in the image tag (v1.33.1), for matching kubernetes.version."""
-        ref = self.node_image.split("@", 1)[0]
-        return ref.rpartition(":")[2] if ":" in ref.rpartition("/")[2] else ""

@@ -9,10 +9,14 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import DnsLabel, StrictModel
-from .emulation import KindClusterConfig
+from .formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName, InterfaceName,
+                      LinuxUser, ProxmoxNode, ProxmoxStorage)
+from .k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
+from .secrets import SshPublicKey
+from .kind_cluster import KindClusterConfig
 from .kwok_cluster import KwokClusterConfig
 
 # `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
@@ -33,8 +37,8 @@ class SizeOverride(StrictModel):
 
 
 class TaintConfig(StrictModel):
-    key: str
-    value: str = ""
+    key: LabelKey
+    value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -49,15 +53,23 @@ class Pool(StrictModel):
     addresses: list[IPv4Address] | None = None
     size: Size = Size()
     gpus: int = Field(0, ge=0, le=16)
-    labels: dict[str, str] = {}
+    labels: Labels = {}
     taints: list[TaintConfig] = []
     # Proxmox nodes the pool's VMs are spread over (round-robin); default: all nodes.
-    placement: list[str] = []
+    placement: list[ProxmoxNode] = []
     # First Proxmox VM ID of the pool's block (hosts.proxmox.vmIdsPerPool IDs); default:
     # hosts.proxmox.vmIdStart + the pool's position times the block size.
     vm_id_base: int | None = Field(None, ge=100, le=999_999_999)
     # Public cloud instance type for this pool (AWS), e.g. m7i.xlarge or g6.xlarge.
-    instance_type: str | None = None
+    instance_type: AwsInstanceType | None = None
+
+    @model_validator(mode="after")
+    def _addresses_exist(self) -> "Pool":
+        # firstAddress + count must stay inside IPv4, or the addresses cannot even be computed.
+        if self.first_address is not None and self.count and int(self.first_address) + self.count - 1 > 2**32 - 1:
+            raise invalid(f"{self.count} addresses from {self.first_address} run past 255.255.255.255",
+                          "lower count or start lower")
+        return self
 
 
 class HostOverride(StrictModel):
@@ -65,28 +77,28 @@ class HostOverride(StrictModel):
 
     size: SizeOverride = SizeOverride()
     address: IPv4Address | None = None
-    placement: str | None = None
+    placement: ProxmoxNode | None = None
     vm_id: int | None = Field(None, ge=100, le=999_999_999)
     gpus: int | None = Field(None, ge=0, le=16)
-    labels: dict[str, str] = {}
-    instance_type: str | None = None
+    labels: Labels = {}
+    instance_type: AwsInstanceType | None = None
 
 
 class NetworkConfig(StrictModel):
     cidr: IPv4Network
     gateway: IPv4Address | None = None
     dns: list[IPv4Address] = []
-    search_domain: str | None = None
-    bridge: str = "vmbr0"
+    search_domain: DnsSubdomain | None = None
+    bridge: InterfaceName = "vmbr0"
     vlan: int | None = Field(None, ge=1, le=4094)
 
 
 class SshConfig(StrictModel):
-    user: str = "debian"
-    public_keys: list[str] = []
+    user: LinuxUser = "debian"
+    public_keys: list[SshPublicKey] = []
     # Name of the secret config key that holds the private key Ansible uses
     # (`pulumi config set --secret clusterforge:sshPrivateKey < key`).
-    private_key_secret: str = "sshPrivateKey"
+    private_key_secret: ConfigKeyName = "sshPrivateKey"
 
 
 class ProxmoxTemplate(StrictModel):
@@ -102,16 +114,16 @@ class ProxmoxTemplate(StrictModel):
     # Verified by Proxmox after download when given; the render notes when it is not.
     image_checksum: str | None = None
     checksum_algorithm: Literal["sha256", "sha512"] = "sha512"
-    image_datastore: str = "local"
+    image_datastore: ProxmoxStorage = "local"
 
 
 class ProxmoxConfig(StrictModel):
     endpoint: str
     insecure: bool = False
     # Name of the secret config key holding the API token (`user@realm!id=uuid`).
-    api_token_secret: str = "proxmoxApiToken"
-    nodes: list[str] = Field(min_length=1)
-    datastore: str = "local-lvm"
+    api_token_secret: ConfigKeyName = "proxmoxApiToken"
+    nodes: list[ProxmoxNode] = Field(min_length=1)
+    datastore: ProxmoxStorage = "local-lvm"
     template: ProxmoxTemplate
     # Each pool owns a block of VM IDs, so growing one pool never moves another's IDs (a
     # changed vmId replaces the VM): pool i starts at vmIdStart + i * vmIdsPerPool.
@@ -126,13 +138,13 @@ class ProxmoxConfig(StrictModel):
 
 
 class AwsConfig(StrictModel):
-    region: str
-    ami: str
+    region: AwsRegion
+    ami: AwsAmi
     # Use an existing subnet, or let the stack create a VPC with this CIDR.
-    subnet_id: str | None = None
+    subnet_id: AwsSubnet | None = None
     vpc_cidr: IPv4Network | None = None
     ssh_sources: list[IPv4Network] = Field(min_length=1)
-    instance_type: str = "m7i.large"
+    instance_type: AwsInstanceType = "m7i.large"
     root_volume_gb: int = Field(50, ge=20)
 
 

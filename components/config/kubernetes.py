@@ -7,12 +7,14 @@ from typing import Literal
 from pydantic import Field
 
 from .base import PinnedVersion, StrictModel
+from .formats import InterfaceName
+from .k8s_names import CertSan, DnsSubdomain, Host
 
 
 class ControlPlaneEndpoint(StrictModel):
     """Where clients reach the API server: a VIP, a load balancer or a DNS name."""
 
-    host: str
+    host: Host
     port: int = Field(6443, ge=1, le=65535)
 
 
@@ -22,7 +24,7 @@ class HighAvailability(StrictModel):
     mode: Literal["none", "kube-vip", "external"] = "none"
     # kube-vip announces this address from the control-plane node holding its lease.
     vip: IPv4Address | None = None
-    interface: str = "eth0"
+    interface: InterfaceName = "eth0"
     kube_vip_version: PinnedVersion = "v1.0.1"
 
 
@@ -33,8 +35,8 @@ class KubernetesConfig(StrictModel):
     # Defaults to the first control-plane host's address (or the HA VIP) when omitted.
     control_plane_endpoint: ControlPlaneEndpoint | None = None
     ha: HighAvailability = HighAvailability()
-    cert_sans: list[str] = []
-    cluster_domain: str = "cluster.local"
+    cert_sans: list[CertSan] = []
+    cluster_domain: DnsSubdomain = "cluster.local"
 
     @property
     def minor(self) -> str:

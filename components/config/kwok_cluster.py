@@ -29,6 +29,10 @@ class KwokBinaries(StrictModel):
         if value is not None and (not value.strip() or "\n" in value or "'" in value):
             raise ValueError(f"{value!r} is not a usable path; give the binary's file path "
                              "(no quotes or newlines)")
+        if value is not None and value.startswith("~"):
+            # The command quotes every path, so no shell ever expands the ~.
+            raise ValueError(f"{value!r} starts with ~, which kwokctl would take literally; "
+                             "give the full path (e.g. /home/me/bin/kube-apiserver)")
         return value
 
 
@@ -60,4 +64,7 @@ class KwokClusterConfig(StrictModel):
     def _plain_command(cls, value: str) -> str:
         if not value.strip() or any(c in value for c in "'\n "):
             raise ValueError(f"{value!r} is not a command; give kwokctl's name or path (no spaces or quotes)")
+        if value.startswith("~"):
+            raise ValueError(f"{value!r} starts with ~, which the quoted command would take literally; "
+                             "give the full path or a name on PATH")
         return value

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .base import ConfigError, Finding, join_path
+from .base import NAMESPACE, ConfigError, Finding, join_path
 from .model import StackConfig
 
 _FIXES = {
@@ -65,10 +65,14 @@ def _allowed_keys(loc: tuple) -> list[str]:
 
 
 def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
-    loc = tuple(error["loc"])
+    # A dict key that fails its own check is reported at the key ("labels.bad key"), not
+    # at pydantic's "[key]" marker.
+    loc = tuple(part for part in error["loc"] if part != "[key]")
     path = join_path(*loc)
     kind = error["type"]
     message = error["msg"].removeprefix("Value error, ")
+    if kind == "clusterforge":
+        return Finding(path, error["ctx"]["message"], error["ctx"]["fix"])
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc)
         return Finding(path, "unknown key",
@@ -81,6 +85,10 @@ def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
 # Cross-field hooks of the sections that own their rules.
 def _section_findings(cfg: StackConfig) -> list[Finding]:
     from . import addons, emulation, provisioning, rules
+    from .host_kind_rules import host_kind_findings
+    from .network_rules import network_findings
+    from .trust_rules import trust_findings
+    from .versions import version_findings
 
     findings = rules.core_findings(cfg)
     for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings")):
@@ -90,6 +98,10 @@ def _section_findings(cfg: StackConfig) -> list[Finding]:
     hook = getattr(emulation, "emulation_findings", None)
     if hook is not None and cfg.emulation is not None:
         findings += hook(cfg)  # takes the whole config: it checks the kind image against the version
+    # The rules of the systems the values end up in: kubeadm and package versions, chart
+    # kubeVersion ranges, network arithmetic, URL trust, what each host kind reads.
+    for rule in (version_findings, network_findings, trust_findings, host_kind_findings):
+        findings += rule(cfg)
     return findings
 
 
@@ -105,6 +117,29 @@ def load_stack_config(values: Mapping[str, Any]) -> StackConfig:
     except ValidationError as exc:
         raise ConfigError([_finding_from_pydantic(e) for e in exc.errors()]) from None
     findings = _section_findings(cfg)
+    if findings:
+        raise ConfigError(findings)
+    return cfg
+
+
+def load_stack(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
+    """Validate a whole stack's config as the engine holds it: full keys (`clusterforge:hosts`,
+    `aws:region`), secrets marked by `secret_keys`. Every finding at once, or the config."""
+    from .secrets import plain_secret_findings, secret_key_names
+    from .stack_keys import foreign_key_findings, normalize_keys, normalized_key
+
+    prefix = NAMESPACE + ":"
+    normalized, findings = normalize_keys(values)
+    secret_keys = {normalized_key(k) for k in secret_keys}
+    findings += foreign_key_findings(normalized, secret_keys)
+    findings += plain_secret_findings(normalized, secret_keys)
+    ours = {k[len(prefix):]: v for k, v in normalized.items() if k.startswith(prefix) and k not in secret_keys}
+    for name in secret_key_names(ours):
+        ours.pop(name, None)  # a plain secret is reported as such, not as an unknown key
+    try:
+        cfg = load_stack_config(ours)
+    except ConfigError as err:
+        raise ConfigError(findings + err.findings) from None
     if findings:
         raise ConfigError(findings)
     return cfg

@@ -5,15 +5,16 @@ strings, so they reach state and logs encrypted or masked.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, NoReturn
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .base import NAMESPACE, ConfigError, Finding
-from .loader import load_stack_config, missing_secret_findings
+from .loader import load_stack, missing_secret_findings
 from .model import StackConfig
+from .secrets import secret_material_findings
+from .stack_keys import decoded
 
 
 def _raw_config() -> tuple[dict[str, Any], set[str]]:
@@ -22,15 +23,6 @@ def _raw_config() -> tuple[dict[str, Any], set[str]]:
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secret_keys |= {k for k in values if runtime_config.is_config_secret(k)}
     return values, secret_keys
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def refuse(findings: list[Finding]) -> NoReturn:
@@ -45,12 +37,12 @@ def stack_config_or_exit() -> tuple[StackConfig, dict[str, pulumi.Output[str]]]:
     """The validated config and the secrets it needs, or every finding and a clean stop."""
     raw, secret_keys = _raw_config()
     prefix = NAMESPACE + ":"
-    plain = {k[len(prefix):]: _decode(v) for k, v in raw.items()
-             if k.startswith(prefix) and k not in secret_keys}
     present = {k[len(prefix):] for k in secret_keys if k.startswith(prefix)}
     try:
-        cfg = load_stack_config(plain)
+        cfg = load_stack({k: decoded(v) for k, v in raw.items()}, secret_keys)
         findings = missing_secret_findings(cfg, present)
+        # Key material is checked for what it claims; its value never appears in a finding.
+        findings += secret_material_findings(cfg, {k: raw[prefix + k] for k in present})
     except ConfigError as err:
         findings = err.findings
     if findings:

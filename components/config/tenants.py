@@ -4,11 +4,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import DnsLabel, StrictModel
+from .k8s_values import Quantity
 
 
 class TenantQuota(StrictModel):
-    cpu: str = "8"
-    memory: str = "32Gi"
+    cpu: Quantity = "8"
+    memory: Quantity = "32Gi"
     gpus: int = Field(0, ge=0)
     pods: int = Field(100, ge=1)
 

@@ -45,11 +45,12 @@ def test_secrets_are_masked_in_every_artifact(tmp_path):
     from clusterforge.stackfile import read_stack
 
     marker = "proxmox-token-do-not-leak-77"
+    token = f"root@pam!{marker}=0b5c1e6f-4d0a-5b7e-9a57-6b7775636c75"  # a well-formed token around it
     original = render_module.read_stack
 
     def with_secret(name, root):
         stack = original(name, root)
-        stack.values["clusterforge:proxmoxApiToken"] = marker
+        stack.values["clusterforge:proxmoxApiToken"] = token
         stack.secret_keys.add("clusterforge:proxmoxApiToken")
         return stack
 

@@ -37,7 +37,7 @@ def test_names_addresses_and_overrides():
 def test_cloud_hosts_have_addresses_known_after_apply():
     cfg = HostsConfig.model_validate({
         "kind": "aws", "network": {"cidr": "10.60.0.0/16"},
-        "aws": {"region": "eu-central-1", "ami": "ami-1", "sshSources": ["203.0.113.0/24"],
+        "aws": {"region": "eu-central-1", "ami": "ami-0123456789abcdef0", "sshSources": ["203.0.113.0/24"],
                 "instanceType": "m7i.large"},
         "pools": [{"name": "w", "role": "worker", "count": 2},
                   {"name": "g", "role": "worker", "count": 1, "instanceType": "g6.xlarge"}]})

@@ -23,8 +23,25 @@ def _reset(rec):
     return rec.named(RESET_ON_DESTROY)
 
 
-def _with_ssh_key(stack: str, key: str, public_key: str):
+def _key_pair() -> tuple[str, str]:
+    """A real OpenSSH key pair: the program checks the secret is a private key of a listed public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    return private, public
+
+
+KEY_ONE, KEY_TWO = _key_pair(), _key_pair()
+
+
+def _with_ssh_key(stack: str, pair: tuple[str, str]):
     """The stack with the SSH key pair set as `pulumi config set --secret` would."""
+    key, public_key = pair
     stack_file = apply_overrides(read_stack(stack), {"hosts.ssh.publicKeys": [public_key]})
     stack_file.values["clusterforge:sshPrivateKey"] = key
     stack_file.secret_keys.add("clusterforge:sshPrivateKey")
@@ -34,7 +51,7 @@ def _with_ssh_key(stack: str, key: str, public_key: str):
 
 @pytest.fixture(scope="module", params=["homelab", "onprem"])
 def baseline(request):
-    return request.param, _with_ssh_key(request.param, "key-one", "ssh-ed25519 AAAAone one@x")
+    return request.param, _with_ssh_key(request.param, KEY_ONE)
 
 
 CHANGES = {
@@ -42,7 +59,7 @@ CHANGES = {
     "host added": lambda stack: run_stack(stack, {"hosts.pools[1].count": 4} if stack == "homelab"
                                           else {"hosts.pools[1].addresses": ["172.20.1.21", "172.20.1.22",
                                                                              "172.20.1.23"]}),
-    "ssh key rotated": lambda stack: _with_ssh_key(stack, "key-two", "ssh-ed25519 AAAAtwo two@x"),
+    "ssh key rotated": lambda stack: _with_ssh_key(stack, KEY_TWO),
 }
 
 
