@@ -80,10 +80,11 @@ def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
 
 # Cross-field hooks of the sections that own their rules.
 def _section_findings(cfg: StackConfig) -> list[Finding]:
-    from . import addons, emulation, provisioning, rules
+    from . import addons, emulation, provisioning, rules, tenants
 
     findings = rules.core_findings(cfg)
-    for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings")):
+    for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings"),
+                         (tenants, "tenants_findings")):
         hook = getattr(module, name, None)
         if hook is not None:
             findings += hook(cfg)  # these take the whole config: their rules span sections
