@@ -6,7 +6,6 @@ loader calls after the core rules.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
@@ -64,31 +63,26 @@ class Tenant(StrictModel):
     retain_namespace: bool = True
 
 
-# Namespaces a tenant may never take: the cluster's own and kwok's.
-SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-
-
 def tenants_findings(cfg) -> list[Finding]:
     return [*_duplicates(cfg.tenants), *_taken_namespaces(cfg), *_quota_fits_defaults(cfg.tenants)]
 
 
 def _duplicates(tenants) -> Iterator[Finding]:
-    counts = Counter(t.name for t in tenants)
     seen: set[str] = set()
     for i, tenant in enumerate(tenants):
-        if counts[tenant.name] > 1 and tenant.name in seen:
+        if tenant.name in seen:
             yield Finding(join_path("tenants", i, "name"), f"tenant {tenant.name!r} is declared more than once",
                           "give every tenant its own name, or merge the entries")
         seen.add(tenant.name)
 
 
 def _taken_namespaces(cfg) -> Iterator[Finding]:
-    from ..addons.catalog import all_addons
+    from ..addons.catalog import BUILTIN_NAMESPACES, all_addons
 
     addon_namespaces = {spec.namespace: key for key, spec in all_addons(cfg).items()}
     for i, tenant in enumerate(cfg.tenants):
         path = join_path("tenants", i, "name")
-        if tenant.name in SYSTEM_NAMESPACES or tenant.name.startswith("kube-"):
+        if tenant.name in BUILTIN_NAMESPACES or tenant.name.startswith("kube-"):
             yield Finding(path, f"{tenant.name!r} is a system namespace",
                           "pick another name; default and kube-* belong to Kubernetes")
         elif tenant.name in addon_namespaces:

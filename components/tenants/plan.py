@@ -36,7 +36,6 @@ class TenantPlan:
     retain_namespace: bool
     # Namespaced objects (and the tenant's ClusterRoleBinding), in creation order.
     objects: tuple[dict[str, Any], ...]
-    token_secret: str  # the Secret the token controller fills with the account's token
 
 
 def shared_objects() -> tuple[dict[str, Any], ...]:
@@ -74,11 +73,10 @@ def tenant_plan(tenant) -> TenantPlan:
     namespace = obj("v1", "Namespace", name, labels={
         **labels, "pod-security.kubernetes.io/enforce": level,
         "pod-security.kubernetes.io/audit": level, "pod-security.kubernetes.io/warn": level})
-    token = f"{name}-token"
     objects = (
         obj("v1", "ServiceAccount", name, name, labels=labels),
         # A token Secret: the token controller keeps it valid for as long as the account lives.
-        obj("v1", "Secret", token, name, labels=labels,
+        obj("v1", "Secret", f"{name}-token", name, labels=labels,
             annotations={"kubernetes.io/service-account.name": name},
             type="kubernetes.io/service-account-token"),
         obj(RBAC, "Role", ADMIN_ROLE, name, labels=labels, rules=NAMESPACE_ALL),
@@ -92,7 +90,7 @@ def tenant_plan(tenant) -> TenantPlan:
         obj("v1", "LimitRange", "tenant-limits", name, labels=labels, spec={"limits": _limit_range(tenant)}),
     )
     return TenantPlan(name=name, namespace=namespace, retain_namespace=tenant.retain_namespace,
-                      objects=objects, token_secret=token)
+                      objects=objects)
 
 
 def tenant_plans(cfg) -> list[TenantPlan]:

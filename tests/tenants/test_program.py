@@ -100,17 +100,24 @@ def _plan(rec):
     return render_module._plan(rec)
 
 
-def test_adding_one_tenant_adds_only_its_resources_in_diff(homelab):
-    tenants = copy.deepcopy(read_stack("homelab").namespaced()["tenants"])
-    tenants.insert(1, {"name": "carol", "quota": {"gpus": 1}})
-    after = run_stack("homelab", {"tenants": tenants})
-    d = diff_plans(_plan(homelab), _plan(after))
-    assert d.removed == [] and d.changed == []
-    assert sorted(c.name for c in d.added) == sorted(
-        ["carol", "namespace-carol", "serviceaccount-carol-carol", "secret-carol-carol-token",
+CAROL = ["carol", "namespace-carol", "serviceaccount-carol-carol", "secret-carol-carol-token",
          "role-carol-tenant-admin", "rolebinding-carol-tenant-admin",
          "clusterrolebinding-clusterforge-tenant-carol-read-only", "resourcequota-carol-tenant-quota",
-         "limitrange-carol-tenant-limits"])
+         "limitrange-carol-tenant-limits"]
+
+
+def test_adding_one_tenant_adds_only_its_resources_in_clusterforge_diff(tmp_path, capsys):
+    from clusterforge.cli import main
+
+    tenants = copy.deepcopy(read_stack("homelab").namespaced()["tenants"])
+    tenants.insert(1, {"name": "carol", "quota": {"gpus": 1}})
+    base = render_module.render_stack("homelab", tmp_path / "base" / "homelab").out
+    head = render_module.render_stack("homelab", tmp_path / "head" / "homelab", overrides={"tenants": tenants}).out
+    assert main(["diff", str(base), str(head)]) == 1  # something changes
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"{len(CAROL)} to add, 0 to change, 0 to remove"
+    assert sorted(line.split()[-1] for line in lines[:-1]) == sorted(CAROL)
+    assert all(line.startswith("+ ") for line in lines[:-1])
 
 
 def test_removing_one_tenant_removes_only_its_resources_in_diff(homelab):
