@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, read_stack
 from components.config import ConfigError, load_stack_config
+from components.config.tenants import Tenant, TenantLimits, TenantQuota, tenants_findings
+
+
+ONPREM = load_stack_config(read_stack("onprem").namespaced())
 
 
 def _load(overrides):
@@ -45,3 +51,13 @@ def test_an_unknown_key_lists_the_allowed_ones():
         _load({"tenants[0].retain": True})
     [finding] = caught.value.findings
     assert finding.path == "tenants[0].retain" and "retainNamespace" in finding.fix
+
+
+@given(st.integers(1, 64_000), st.integers(1, 64_000), st.integers(1, 64_000))
+def test_a_cpu_quota_is_refused_exactly_when_a_default_is_above_it(quota_m, request_m, limit_m):
+    tenant = Tenant(name="t", quota=TenantQuota(cpu=f"{quota_m}m"),
+                    limits=TenantLimits(default_cpu_request=f"{request_m}m", default_cpu_limit=f"{limit_m}m"))
+    paths = [f.path for f in tenants_findings(ONPREM.model_copy(update={"tenants": [tenant]}))]
+    assert paths.count("tenants[0].quota.cpu") == (request_m > quota_m) + (limit_m > quota_m)
+    assert ("tenants[0].limits.defaultCpuRequest" in paths) == (request_m > limit_m)
+
