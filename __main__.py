@@ -20,5 +20,7 @@ cluster = Cluster(config.cluster.name, config, secrets, deployed)
 pulumi.export("clusterName", config.cluster.name)
 pulumi.export("kubernetesVersion", config.kubernetes.version)
 pulumi.export("kubeconfig", cluster.kubeconfig)
+if cluster.tenant_kubeconfigs is not None:
+    pulumi.export("tenantKubeconfigs", cluster.tenant_kubeconfigs)  # a secret: tenant -> kubeconfig
 for name, value in last.record(config, cluster.ready).items():
     pulumi.export(name, value)

@@ -33,6 +33,7 @@ SECRET_TEXT = "[secret]"
 # Outputs each provider computes at apply time; in a preview they are unknown.
 COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "command:local:Command": ("stdout", "stderr"),
+    "kubernetes:core/v1:Secret": ("data",),  # a token Secret's data is the controller's
     "command:remote:Command": ("stdout", "stderr"),
     "proxmoxve:index/vmLegacy:VmLegacy": ("ipv4Addresses", "macAddresses", "networkInterfaceNames"),
     "proxmoxve:download/file:File": ("size",),
@@ -172,6 +173,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
         if request.protect:
             options["protect"] = True
+        if request.retainOnDelete:
+            options["retainOnDelete"] = True
         if request.deleteBeforeReplace:
             options["deleteBeforeReplace"] = True
         if request.replaceOnChanges:

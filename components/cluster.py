@@ -15,12 +15,11 @@ from .emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from .hosts import build_hosts
 from .kube import cluster_provider
 from .provisioning import build_provisioning
+from .tenants import build_tenants
 
 
-def not_built_yet(path: str, what: str) -> None:
-    """Say plainly that a declared part is not built by this version of the program."""
-    pulumi.log.warn(f"clusterforge:{path}: {what} is declared but not built yet; "
-                    "it is left out of this deployment")
+# Addons a tenant's pods and volumes need first: the CNI and the default StorageClass.
+TENANTS_AFTER = ("calico", "openebs")
 
 
 class Cluster(pulumi.ComponentResource):
@@ -60,8 +59,12 @@ class Cluster(pulumi.ComponentResource):
                 emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=after_addons,
                                             parent=self)
             emulation.declare_dashboard(cfg, provider, depends_on=after_addons)
+        self.tenant_kubeconfigs = None
         if cfg.tenants:
-            not_built_yet("tenants", f"{len(cfg.tenants)} tenant(s)")
+            needs = [addons.releases[k] for k in TENANTS_AFTER if k in addons.releases]
+            tenants = build_tenants(cfg, provider, access.kubeconfig, depends_on=[*access.ready, *needs],
+                                    parent=self)
+            self.tenant_kubeconfigs = tenants.kubeconfigs
 
         self.kubeconfig = pulumi.Output.secret(access.kubeconfig)
         self.ready = access.ready  # the cluster is built (provisioning done) after these

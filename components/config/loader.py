@@ -84,14 +84,15 @@ def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
 
 # Cross-field hooks of the sections that own their rules.
 def _section_findings(cfg: StackConfig) -> list[Finding]:
-    from . import addons, emulation, provisioning, rules
+    from . import addons, emulation, provisioning, rules, tenants
     from .host_kind_rules import host_kind_findings
     from .network_rules import network_findings
     from .trust_rules import trust_findings
     from .versions import version_findings
 
     findings = rules.core_findings(cfg)
-    for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings")):
+    for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings"),
+                         (tenants, "tenants_findings")):
         hook = getattr(module, name, None)
         if hook is not None:
             findings += hook(cfg)  # these take the whole config: their rules span sections
