@@ -16,11 +16,25 @@ from clusterforge.stackfile import read_stack
 from components.addons import ingress_secrets
 from components.addons.ingress_secrets import ca_fingerprint
 
+def _ssh_key_pair() -> tuple[str, str]:
+    """A real OpenSSH key pair: the program checks the secret is a private key of a listed public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    return private, public
+
+
+SSH_PRIVATE_KEY, SSH_PUBLIC_KEY = _ssh_key_pair()
 SECRET_CONFIG = {
     "dexAdminPassword": "known-dex-password-Zq81x",
     "dexGithubSecret": "known-connector-secret-Zq81x",
-    "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nknown-ssh-key-Zq81x\n-----END OPENSSH PRIVATE KEY-----",
-    "proxmoxApiToken": "terraform@pve!cf=known-token-Zq81x",
+    "sshPrivateKey": SSH_PRIVATE_KEY,
+    "proxmoxApiToken": "terraform@pve!cf=5f0c2a9e-7b1d-4c3e-9a8f-0d1e2f3a4b5c",
 }
 GENERATED = {
     "oauth2-proxy-client-secret": "knownClientSecretZq81xAAAAAAAAAAA",
@@ -60,6 +74,7 @@ def rendered(tmp_path, monkeypatch):
     def with_secrets(name, root):
         stack = read_stack(name, root)
         stack.values["clusterforge:addons"]["dex"]["connectorSecrets"] = {"GH_SECRET": "dexGithubSecret"}
+        stack.values["clusterforge:hosts"]["ssh"]["publicKeys"] = [SSH_PUBLIC_KEY]
         for key, value in SECRET_CONFIG.items():
             stack.values[f"clusterforge:{key}"] = value
             stack.secret_keys.add(f"clusterforge:{key}")
