@@ -12,7 +12,6 @@ So adding a worker changes the triggers of that worker's two commands and node-c
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +20,11 @@ from typing import Any
 from ..config.model import StackConfig
 from ..hosts.spec import HostSpec
 from .inventory import build_inventory
-from .plan import init_host, phase_inputs, split_retiring
+from .plan import digest, init_host, phase_inputs, split_retiring
 from .role_reads import phase_hash, variables_read
 
 # The cluster-wide commands, in the order the graph runs them.
 CLUSTER_WORK = ("control-plane", "upgrade", "node-config", "cert-sans", "remove-node", "kubeconfig")
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

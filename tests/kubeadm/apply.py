@@ -26,8 +26,8 @@ def testbed_config(bed: Testbed, control_planes: Sequence[str], workers: Sequenc
     stack = apply_overrides(read_stack("onprem"), {
         "hosts.network": {"cidr": f"{bed.gateway.rsplit('.', 1)[0]}.0/24", "gateway": bed.gateway},
         "hosts.ssh": {"user": bed.user},
-        "hosts.pools": [{"name": "cp", "role": "control-plane", "addresses": [address[n] for n in control_planes]},
-                        {"name": "worker", "role": "worker", "addresses": [address[n] for n in workers]}],
+        "hosts.pools": [{"name": "cp", "role": "control-plane", "addresses": [address[n] for n in control_planes]}]
+        + ([{"name": "worker", "role": "worker", "addresses": [address[n] for n in workers]}] if workers else []),
         "kubernetes.version": version, "addons": None,
         **(overrides or {})})
     cfg, _ = prepare_offline(stack)
@@ -60,9 +60,10 @@ def contacted_since(bed: Testbed, before: Mapping[str, int]) -> list[str]:
     return sorted(name for name, count in logins(bed).items() if count > before.get(name, 0))
 
 
-def apply(bed: Testbed, plan: WorkPlan, applied: dict[str, list[str]]) -> dict[str, RunResult]:
+def apply(bed: Testbed, plan: WorkPlan, applied: dict[str, list[str]], force: bool = False) -> dict[str, RunResult]:
     """Run what the engine would run for `plan` after `applied` (name -> triggers of the last
-    successful run, updated here): new commands and changed triggers, stage by stage."""
+    successful run, updated here): new commands and changed triggers, stage by stage
+    (`force`: every command, as after `pulumi up --replace` of each; a playbook's re-run)."""
     results: dict[str, RunResult] = {}
 
     def run(work: Work) -> RunResult:
@@ -74,11 +75,12 @@ def apply(bed: Testbed, plan: WorkPlan, applied: dict[str, list[str]]) -> dict[s
         return run_playbook(work.phase, inventory, {}, ssh_key=bed.private_key, progress=None)
 
     for stage in stages(plan):
-        due = [(name, work) for name, work in stage if applied.get(name) != work.triggers]
+        due = [(name, work) for name, work in stage if force or applied.get(name) != work.triggers]
         with ThreadPoolExecutor(max_workers=max(1, len(due))) as pool:
             done = dict(zip([n for n, _ in due], pool.map(run, [w for _, w in due])))
         for name, work in due:
-            assert done[name].ok, (name, done[name].summary()["failures"])
+            if not done[name].ok:
+                raise RuntimeError(f"{name} failed: {'; '.join(done[name].summary()['failures'])}")
             applied[name] = work.triggers
         results.update(done)
     return results
