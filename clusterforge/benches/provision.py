@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from .. import PROJECT_ROOT
@@ -46,6 +48,8 @@ def run() -> dict[str, Any]:
     from tests.kubeadm.cluster import DOUBLES
     from tests.testbed import create_testbed
 
+    # The test hosts write their keys into this known_hosts, which the runner checks (never ~/.ssh's).
+    os.environ.setdefault("CLUSTERFORGE_KNOWN_HOSTS", str(Path(tempfile.mkdtemp(prefix="cf-bench-")) / "known_hosts"))
     files = {tool: {f"/usr/bin/{tool}": (DOUBLES / f"fake_{tool}.py").read_text()}
              for tool in ("kubeadm", "kubectl", "kubelet")}
     print(f"{os.cpu_count()} cores shared by the controller and every test host", flush=True)

@@ -41,7 +41,11 @@ def test_control_plane_writes_the_rendered_config_and_inits_once_with_upload_cer
     on_host = list(yaml.safe_load_all((bed.host("cp-1").root / "etc/kubernetes/kubeadm-config.yaml").read_text()))
     assert on_host == variables["kubeadm_documents"]["cp-1"]
     inits = [c for c in calls(bed, "cp-1", "kubeadm") if c["args"][0] == "init"]
-    assert [c["args"] for c in inits] == [["init", "--config", "/etc/kubernetes/kubeadm-config.yaml", "--upload-certs"]]
+    assert [c["args"] for c in inits] == [["init", "--config", "/etc/kubernetes/kubeadm-config.yaml", "--skip-token-print",
+                                           "--skip-certificate-key-print", "--upload-certs"]]
+    # init prints no join secret (the double prints them unless told not to), so none is logged
+    events = json.dumps(result.events)
+    assert "0123456789abcdef" not in events and "f" * 32 + "e" * 32 not in events
     pod = yaml.safe_load((bed.host("cp-1").root / "etc/kubernetes/manifests/kube-vip.yaml").read_text())
     assert pod == variables["kube_vip_manifest"]  # switched back to admin.conf after init
     assert calls(bed, "cp-2") == [] and calls(bed, "wk-1") == []

@@ -69,6 +69,11 @@ def main(args):
         print("Your Kubernetes control-plane has initialized successfully!\n\n"
               "To start using your cluster, you need to run the following as a regular user:\n\n"
               "  mkdir -p $HOME/.kube\n  sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config\n")
+        # like the real one: the join secrets are printed unless told not to
+        if "--upload-certs" in args and "--skip-certificate-key-print" not in args:
+            print(f"[upload-certs] Using certificate key:\n{CERT_KEY}")
+        if "--skip-token-print" not in args:
+            print(f"kubeadm join k8s.fake:6443 --token {TOKEN} --discovery-token-ca-cert-hash {CA_HASH}")
         return 0
     if args[:4] == ["init", "phase", "certs", "apiserver"]:
         if (KUBE / "pki/apiserver.crt").exists():  # like the real one: an existing certificate is kept
