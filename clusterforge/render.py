@@ -132,13 +132,12 @@ def _write(path: Path, text: str) -> Path:
 def _inventory(cfg: StackConfig) -> str:
     if not cfg.uses_kubeadm:
         return "# kind clusters are not provisioned with Ansible: no inventory\nall: {}\n"
-    from components.provisioning.inventory import build_inventory
-    from components.provisioning.plan import split_retiring
-    from components.provisioning.variables import playbook_vars
     from components.hosts.expand import host_specs
+    from components.provisioning.work import plan_work
 
-    staying, retiring = split_retiring(cfg.hosts.retire, host_specs(cfg))
-    return dump_yaml(build_inventory(staying, playbook_vars(cfg), retiring))
+    # The whole cluster's inventory, as the cluster-wide phases get it (each per-node command
+    # gets its host's slice); every input in its vars, so `ansible-playbook -i` runs with it.
+    return dump_yaml(plan_work(cfg, host_specs(cfg)).inventory)
 
 
 def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,

@@ -21,3 +21,17 @@ def crd_dir() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def known_hosts(tmp_path_factory) -> Path:
+    """One known_hosts file per session: the test hosts write their keys there
+    (tests/testbed/hosts.py) and the runner checks against it, never ~/.ssh/known_hosts."""
+    path = tmp_path_factory.mktemp("ssh") / "known_hosts"
+    previous = os.environ.get("CLUSTERFORGE_KNOWN_HOSTS")
+    os.environ["CLUSTERFORGE_KNOWN_HOSTS"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("CLUSTERFORGE_KNOWN_HOSTS", None)
+    else:
+        os.environ["CLUSTERFORGE_KNOWN_HOSTS"] = previous

@@ -1,81 +1,76 @@
-"""`clusterforge bench provision`: the `prepare` playbook on 3 then 9 fresh test hosts.
+"""`clusterforge bench provision`: what one change costs on test hosts.
 
-For each size: wall time of the first (converging) run and of the second (no-op) run, and the
-`changed` count of the second run, which must be 0. Then the floor: a run of the `reachable`
-playbook (one ping with privileges) on the same hosts, which checks nothing and so costs only
-what every run costs (runner and Ansible start, Mitogen's connection and privilege setup). The
-no-op run's own checks cost its time minus the floor. Needs root and the testbed tools
-(tests/testbed/README.md); the rootfs is built once and cached under /var/cache/clusterforge/.
+The program's work plan replayed as `pulumi up` runs it (tests/kubeadm/apply.py: new or
+re-triggered commands only, in the graph's stages, each at once where the graph allows), with
+TEST DOUBLES of kubeadm/kubectl/kubelet inside the kube packages the mirror serves:
 
-Where the time goes is printed too: CPU seconds of the Ansible controller (this process and
-its children: ansible-playbook, its workers, Mitogen, ssh) and of everything else on the
-machine during the run, which is the test hosts' own work (sshd, Python, apt, dpkg). On a
-real cluster each node does its share on its own CPU; here every test host shares this
-machine's cores with the controller.
+- first_one_s: one host provisioned from scratch (prepare, init, every cluster-wide command);
+- first_9: nine hosts from scratch (3 control planes, 6 workers);
+- noop_9 / changed_on_rerun: every command of the nine run again by force (each playbook's
+  idempotence: it must change nothing);
+- hosts_contacted_on_noop: an unchanged re-run (nothing is due; sshd logs say who was reached);
+- add_one_s / hosts_contacted_on_add: one worker added to the nine (its prepare and join,
+  node-config), wall time of everything that runs.
+
+Goals: add_one_s at most 1.3 x first_one_s, hosts_contacted_on_add = 2 (the new worker, the
+first control plane), hosts_contacted_on_noop = 0, changed_on_rerun = 0. Needs root and the
+testbed tools (tests/testbed/README.md); the rootfs is built once and cached. On one 2-core
+machine the test hosts share the controller's CPU, so absolute times are this machine's.
 """
 from __future__ import annotations
 
 import os
-import resource
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from .. import PROJECT_ROOT
 
-
-def _machine_cpu_seconds() -> float:
-    """Busy CPU time of the whole machine so far (/proc/stat: all but idle and iowait)."""
-    with open("/proc/stat") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+CONTROL_PLANES = ["cp-1", "cp-2", "cp-3"]
+WORKERS = [f"worker-{i}" for i in range(1, 7)]
+NEW = "worker-7"
 
 
-def _controller_cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def _run(phase: str, count: int, label: str, bed, inventory):
-    from components.provisioning.runner import run_playbook
-
-    machine, controller = _machine_cpu_seconds(), _controller_cpu_seconds()
-    result = run_playbook(phase, inventory, ssh_key=bed.private_key, progress=None)
-    controller = _controller_cpu_seconds() - controller
-    hosts = max(0.0, _machine_cpu_seconds() - machine - controller)
-    if not result.ok:
-        raise RuntimeError(f"{label} {phase} on {count} hosts failed: {'; '.join(map(str, result.failures))}")
-    print(f"  {label:6} {result.elapsed:6.1f} s wall; CPU: controller {controller:5.1f} s, "
-          f"test hosts {hosts:5.1f} s ({hosts / count:.1f} s per host)", flush=True)
-    return result, controller
-
-
-def _measure(count: int) -> tuple[float, float, int, float, float]:
-    from tests.testbed import create_testbed, testbed_inventory
-
-    print(f"{count} hosts ({os.cpu_count()} cores shared by the controller and every test host):", flush=True)
+def _timed(label: str, fn):
     started = time.monotonic()
-    with create_testbed(count) as bed:
-        print(f"  test hosts up in {time.monotonic() - started:.1f} s", flush=True)
-        inventory = testbed_inventory(bed)
-        first, controller_cpu = _run("prepare", count, "first", bed, inventory)
-        noop, _ = _run("prepare", count, "no-op", bed, inventory)
-        floor, _ = _run("reachable", count, "floor", bed, inventory)
-    print(f"  no-op run {noop.elapsed / first.elapsed:.2f} of the first, changed on rerun: {noop.changed}; "
-          f"floor {floor.elapsed / first.elapsed:.2f} of the first, so the no-op's checks take "
-          f"{noop.elapsed - floor.elapsed:.1f} s", flush=True)
-    return first.elapsed, noop.elapsed, noop.changed, controller_cpu, floor.elapsed
+    out = fn()
+    elapsed = time.monotonic() - started
+    print(f"  {label:34} {elapsed:6.1f} s", flush=True)
+    return out, elapsed
 
 
 def run() -> dict[str, Any]:
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))  # the testbed lives in tests/
-    first_3, noop_3, changed_3, controller_3, floor_3 = _measure(3)
-    first_9, noop_9, changed_9, controller_9, floor_9 = _measure(9)
-    ratio = first_9 / first_3
-    print(f"9 hosts take {ratio:.2f}x the time of 3 (first run); the controller's CPU for 9 is "
-          f"{controller_9 / controller_3:.2f}x its CPU for 3", flush=True)
-    return {"first_3": round(first_3, 2), "noop_3": round(noop_3, 2), "first_9": round(first_9, 2),
-            "noop_9": round(noop_9, 2), "changed_on_rerun": changed_3 + changed_9, "ratio_9_3": round(ratio, 2),
-            "floor_3": round(floor_3, 2), "floor_9": round(floor_9, 2)}
+    from tests.kubeadm.apply import apply, contacted_since, logins, plan_for, testbed_config
+    from tests.kubeadm.cluster import DOUBLES
+    from tests.testbed import create_testbed
+
+    # The test hosts write their keys into this known_hosts, which the runner checks (never ~/.ssh's).
+    os.environ.setdefault("CLUSTERFORGE_KNOWN_HOSTS", str(Path(tempfile.mkdtemp(prefix="cf-bench-")) / "known_hosts"))
+    files = {tool: {f"/usr/bin/{tool}": (DOUBLES / f"fake_{tool}.py").read_text()}
+             for tool in ("kubeadm", "kubectl", "kubelet")}
+    print(f"{os.cpu_count()} cores shared by the controller and every test host", flush=True)
+    with create_testbed(1, names=["cp-1"], kube_files=files) as bed:
+        _, first_one = _timed("1 host from scratch", lambda: apply(bed, plan_for(testbed_config(bed, ["cp-1"], [])), {}))
+    with create_testbed(10, names=[*CONTROL_PLANES, *WORKERS, NEW], kube_files=files) as bed:
+        applied: dict[str, list[str]] = {}
+        nine = plan_for(testbed_config(bed, CONTROL_PLANES, WORKERS))
+        _, first_9 = _timed("9 hosts from scratch", lambda: apply(bed, nine, applied))
+        forced, noop_9 = _timed("9 hosts, every command again", lambda: apply(bed, nine, dict(applied), force=True))
+        changed = sum(r.changed for r in forced.values())
+        before = logins(bed)
+        ran, _ = _timed("9 hosts, unchanged re-run", lambda: apply(bed, nine, applied))
+        on_noop = contacted_since(bed, before)
+        before = logins(bed)
+        ten = plan_for(testbed_config(bed, CONTROL_PLANES, [*WORKERS, NEW]))
+        added, add_one = _timed("1 worker added to 9", lambda: apply(bed, ten, applied))
+        on_add = contacted_since(bed, before)
+    print(f"  unchanged re-run ran {len(ran)} commands, reached {on_noop or 'no host'}; adding {NEW} ran "
+          f"{', '.join(sorted(added))} and reached {', '.join(on_add)}; forced re-run changed {changed}; "
+          f"add_one_s is {add_one / first_one:.2f}x first_one_s (goal <= 1.3)", flush=True)
+    return {"first_one_s": round(first_one, 2), "add_one_s": round(add_one, 2), "first_9": round(first_9, 2),
+            "noop_9": round(noop_9, 2), "changed_on_rerun": changed, "hosts_contacted_on_add": len(on_add),
+            "hosts_contacted_on_noop": len(on_noop), "add_one_ratio": round(add_one / first_one, 2)}

@@ -1,13 +1,18 @@
-"""Node provisioning and the kubeadm bootstrap: one local Command per phase.
+"""Node provisioning and the kubeadm bootstrap: local Commands cut per host and per concern.
 
-Each phase runs `scripts/run-phase PHASE --input -` (the runner, ansible-runner) on the
-machine running Pulumi; commands never run during preview. Inventory and variables go in
-on stdin (an environment variable holds at most 128 KiB, a few hundred hosts' worth); the
-SSH key travels in the environment as a secret; none of them is on the command line. The
-commands name the script by a path relative to the project, with no `dir` (they run where
-the program runs), so the state is the same from every checkout and every Python.
-Triggers are the hashes of the playbook tree, the inventory and the variables, so an
-unchanged stack previews as no change and a changed role replaces (re-runs) its phase.
+Each host is a `ProvisionedNode` holding its `prepare` and `join` commands, whose inventory
+holds that host (join: and the first control plane) and whose triggers are only what those
+playbooks read for it (work.py). Cluster-wide commands with narrow triggers: `control-plane`
+(kubeadm init: the init documents), `upgrade` (the Kubernetes version), `cert-sans` (the API
+server certificate's SANs), `node-config` (labels and taints), `remove-node` (hosts.retire),
+`kubeconfig` (the client endpoint). Adding a worker re-runs its two commands and node-config;
+an unchanged stack runs nothing. The engine runs them in parallel where the graph allows:
+every prepare at once, control-plane joins one after another, workers' joins at once.
+
+Each command runs `scripts/run-phase PHASE --input -` on the machine running Pulumi with the
+inventory on stdin (an environment variable holds at most 128 KiB); the SSH key travels in
+the environment as a secret, and rotating it re-runs nothing (see commands.py). No `dir`
+and a project-relative script, so the state is the same from every checkout and Python.
 One more command, `reset-on-destroy`, runs the reset phase when the stack is destroyed.
 """
 from __future__ import annotations
@@ -22,20 +27,11 @@ from ..config.model import StackConfig
 from ..deployed import Deployed
 from ..hosts.outputs import HostOutput, HostsResult
 from ..hosts.spec import HostSpec
-from .plan import PHASES, digest, phase_inputs
-from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
+from .commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
+from .plan import init_host, split_retiring
+from .work import WorkPlan, plan_work
 
-# Relative to the project: the provider runs commands in the program's working directory.
-RUN_PHASE = "scripts/run-phase"
-
-# The kubeconfig phase writes admin.conf (server rewritten) to a 0600 temp file and the
-# command prints it: that stdout is kept only as a secret; the run summary goes to stderr.
-_KUBECONFIG_COMMAND = (
-    'set -eu; out="$(mktemp)"; trap \'rm -f "$out"\' EXIT; '
-    f'CLUSTERFORGE_KUBECONFIG_OUT="$out" {RUN_PHASE} kubeconfig --input - >&2; '
-    'cat "$out"'
-)
-
+__all__ = ["RUN_PHASE", "RESET_ON_DESTROY", "build_provisioning", "input_document"]
 
 _RESET_ON_DESTROY = (
     'set -eu; if [ -n "${CLUSTERFORGE_SKIP_RESET:-}" ]; then '
@@ -71,19 +67,12 @@ def _reset_aliases(cfg: StackConfig, deployed: Deployed | None) -> list[pulumi.A
 def build_provisioning(cfg: StackConfig, hosts: HostsResult,
                        secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
                        deployed: Deployed | None = None) -> ClusterAccess:
-    specs = _specs(hosts.hosts)
-    inputs = specs.apply(lambda s: phase_inputs(cfg, s))
-    inventory = inputs.apply(lambda pair: pair[0])
-    variables = inputs.apply(lambda pair: pair[1])
+    plan: pulumi.Output[WorkPlan] = _specs(hosts.hosts).apply(lambda s: plan_work(cfg, s))
     key_names = sorted({h.ssh_key_secret for h in hosts.hosts})
     ssh_key = pulumi.Output.secret(secrets[key_names[0]]) if key_names and key_names[0] in secrets else None
-    stdin = inputs.apply(lambda pair: input_document(*pair))
     environment: dict[str, pulumi.Input[str]] = {}
     if ssh_key is not None:
         environment["CLUSTERFORGE_SSH_KEY"] = ssh_key
-    triggers = [f"playbooks:{playbook_tree_hash(PLAYBOOKS_DIR)}",
-                inventory.apply(lambda i: f"inventory:{digest(i)}"),
-                variables.apply(lambda v: f"variables:{digest(v)}")]
 
     # `pulumi destroy` resets the nodes (kubeadm reset) before their machines go. pulumi-command
     # runs `delete` whenever the resource is deleted or replaced, so nothing else may do either:
@@ -99,32 +88,44 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
         RESET_ON_DESTROY,
         delete=_RESET_ON_DESTROY,
         environment=environment or None,
-        stdin=stdin,
+        stdin=plan.apply(lambda p: input_document(p.inventory, {})),
         interpreter=["/bin/bash", "-c"],
         logging=command.local.Logging.STDERR,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(hosts.resources),
                                     protect=cfg.cluster.protect, aliases=_reset_aliases(cfg, deployed)),
     )
-    previous: list[pulumi.Resource] = [reset, *hosts.resources]
-    commands: dict[str, command.local.Command] = {}
-    for phase in PHASES:
-        kubeconfig_phase = phase == "kubeconfig"
-        create = _KUBECONFIG_COMMAND if kubeconfig_phase else f"{RUN_PHASE} {phase} --input -"
-        commands[phase] = command.local.Command(
-            f"{cfg.cluster.name}-{phase}",
-            create=create,
-            environment=environment or None,
-            stdin=stdin,
-            triggers=triggers,
-            interpreter=["/bin/bash", "-c"] if kubeconfig_phase else None,
-            # Progress (stderr) streams to the Pulumi log; stdout is the JSON summary,
-            # or for the kubeconfig phase the secret kubeconfig, which is never logged.
-            logging=command.local.Logging.STDERR,
-            opts=pulumi.ResourceOptions(
-                parent=parent, depends_on=previous,
-                additional_secret_outputs=["stdout"] if kubeconfig_phase else None),
-        )
-        previous = [commands[phase]]
 
-    kubeconfig = pulumi.Output.secret(commands["kubeconfig"].stdout)
-    return ClusterAccess(kubeconfig=kubeconfig, ready=[commands["kubeconfig"]])
+    # The host set is known while planning (only addresses wait for apply).
+    planned = [h for h in hosts.hosts if h.name not in cfg.hosts.retire]
+    nodes: dict[str, ProvisionedNode] = {}
+    for host in sorted(planned, key=lambda h: h.name):
+        machine = [host.resource] if host.resource is not None else []
+        first = host.name == init_host(planned).name
+        nodes[host.name] = ProvisionedNode(host.name, NodeArgs(
+            prepare=plan.apply(lambda p, n=host.name: p.nodes[n].prepare),
+            join=None if first else plan.apply(lambda p, n=host.name: p.nodes[n].join),
+            environment=environment or None, prepare_after=[reset, *machine]),
+            opts=pulumi.ResourceOptions(parent=parent))
+
+    def cluster_command(name: str, after: list[pulumi.Resource]) -> command.local.Command:
+        return work_command(f"{cfg.cluster.name}-{name}", plan.apply(lambda p: p.cluster[name]),
+                            environment or None, pulumi.ResourceOptions(parent=parent, depends_on=after))
+
+    init = cluster_command("control-plane", [nodes[init_host(planned).name].prepare])
+    upgrade = cluster_command("upgrade", [init])
+    cert_sans = cluster_command("cert-sans", [upgrade])
+    # Control planes join one after another (each adds an etcd member); workers all at once.
+    joins: list[command.local.Command] = []
+    previous_control_plane: list[pulumi.Resource] = []
+    for host in sorted(planned, key=lambda h: h.name):
+        after = [cert_sans, *(previous_control_plane if host.role == "control-plane" else [])]
+        join = nodes[host.name].add_join(after)
+        if join is not None:
+            joins.append(join)
+            if host.role == "control-plane":
+                previous_control_plane = [join]
+    node_config = cluster_command("node-config", [init, *joins])
+    remove = cluster_command("remove-node", [init, *joins])
+    kubeconfig = cluster_command("kubeconfig", [cert_sans])
+    access = pulumi.Output.secret(kubeconfig.stdout)
+    return ClusterAccess(kubeconfig=access, ready=[kubeconfig, node_config, remove])

@@ -12,13 +12,14 @@ from . import kubeadm_config as kc
 from .inventory import build_inventory
 from .variables import control_plane_endpoint, playbook_vars
 
-# The phases a stack runs, in order. `upgrade` is a no-op while every node runs
+# The phases (playbooks) a stack runs, in the graph's order (prepare and join run per host,
+# see work.py; the others once for the cluster). `upgrade` is a no-op while every node runs
 # kubernetes.version; after a version change it moves the running nodes (one minor, drained)
 # before new nodes join at the new version. `remove-node` takes the hosts listed in
 # hosts.retire out of the cluster after the joins (a replacement joins before the node it
 # replaces leaves) and does nothing while none is listed. reset runs on destroy (a separate
 # command, see build_provisioning).
-PHASES = ("prepare", "control-plane", "upgrade", "join", "remove-node", "kubeconfig")
+PHASES = ("prepare", "control-plane", "upgrade", "cert-sans", "join", "node-config", "remove-node", "kubeconfig")
 
 
 def split_retiring(retire: Collection[str], hosts: Sequence[HostSpec]) -> tuple[list[HostSpec], list[HostSpec]]:
@@ -63,7 +64,6 @@ def kubeadm_vars(cfg: StackConfig, hosts: Sequence[HostSpec]) -> dict[str, Any]:
         "kubeadm_init_host": init_host(hosts).name,
         "kubeadm_documents": kc.node_documents(settings, hosts),
         "kubeadm_upload_certs": settings.ha,
-        "kubeadm_api_labels": kc.api_labels(hosts),
     }
     ha = cfg.kubernetes.ha
     if ha.mode == "kube-vip":

@@ -26,6 +26,8 @@ and in both cases:
     CLUSTERFORGE_LIMIT           an Ansible host pattern to limit the run to (optional)
     CLUSTERFORGE_PLAYBOOKS_DIR   playbook tree (default: this repo's playbooks/)
     CLUSTERFORGE_ANSIBLE_STRATEGY  `mitogen` (default) or `linear` (Ansible's own, to rule Mitogen out)
+    CLUSTERFORGE_KNOWN_HOSTS     the known_hosts file host keys are checked against (default ~/.ssh/known_hosts);
+                                 a host not in it is trusted on first use and recorded there (known_hosts.py)
 
 Plays run under Mitogen's strategy (`mitogen_linear`): the same task order and semantics as
 Ansible's linear strategy, but one persistent interpreter per host instead of an SSH session
@@ -46,6 +48,8 @@ from typing import Any, TextIO
 
 import yaml
 
+from .inventory import inventory_hosts
+from .known_hosts import known_hosts_file, trust_on_first_use
 from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
 
 __all__ = ["Failure", "RunResult", "PLAYBOOKS", "main", "playbook_tree_hash", "run_playbook"]
@@ -142,6 +146,13 @@ def run_playbook(phase: str, inventory: Mapping[str, Any], variables: Mapping[st
                    "ANSIBLE_ROLES_PATH": str(playbooks_dir / "roles"),
                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                    **strategy_env(strategy)}
+        # Host keys checked against the known_hosts file, unknown ones trusted on first use and
+        # recorded (known_hosts.py); ansible.cfg keeps host_key_checking on for runs by hand.
+        known_hosts = known_hosts_file()
+        trust_on_first_use((h.get("ansible_host", name) for name, h in inventory_hosts(inventory).items()),
+                           known_hosts, progress)
+        envvars.update(ANSIBLE_HOST_KEY_CHECKING="True",
+                       ANSIBLE_SSH_COMMON_ARGS=f"-o UserKnownHostsFile={known_hosts}")
         if ssh_key:
             key = data_dir / "ssh_key"
             key.touch(mode=0o600)

@@ -1,5 +1,5 @@
-"""A stable hash of the playbook tree: part of each provisioning phase's triggers, so editing
-a role re-runs the phases that use it and nothing else does."""
+"""A stable hash of the whole playbook tree (the runner's and the tests' fingerprint of it).
+The commands' triggers hash only the files each phase reads: role_reads.phase_hash."""
 from __future__ import annotations
 
 import hashlib

@@ -30,14 +30,15 @@ def test_every_control_plane_gets_an_elastic_ip_on_its_instance_and_provisioning
     [cp] = [r for r in rec.of_type(INSTANCE) if r.name == "cp-1"]
     assert address.name == "cp-1-api" and address.inputs["domain"] == "vpc"
     assert cp.urn in address.dependencies      # associated with the control plane's instance
-    assert address.urn in rec.named("cloud-prepare").dependencies
+    assert address.urn in rec.named("prepare-cp-1").dependencies
     assert {(p.from_port, p.protocol) for p in ADMIN_PORTS} >= {(6443, "tcp")}   # open to the admin sources
 
 
 def test_kubeconfig_and_certificate_use_the_public_address_nodes_the_private_one():
     rec = run_stack("cloud", mocks=AppliedAddresses())
-    document = json.loads(rec.named("cloud-prepare").inputs["stdin"])
-    variables, inventory = document["variables"], document["inventory"]
+    # the whole cluster's inventory (as reset-on-destroy gets it), its inputs in all.vars
+    inventory = json.loads(rec.named("reset-on-destroy").inputs["stdin"])["inventory"]
+    variables = inventory["all"]["vars"]
     private = "10.60.0.14"   # cp-1's private address from the double
     assert variables["control_plane_endpoint"] == f"{private}:6443"
     assert variables["client_endpoint"] == "203.0.113.7:6443"
@@ -54,5 +55,5 @@ def test_kubeconfig_and_certificate_use_the_public_address_nodes_the_private_one
 
 def test_on_premises_the_client_endpoint_is_the_configured_one():
     rec = run_stack("onprem")
-    variables = json.loads(rec.named("onprem-prepare").inputs["stdin"])["variables"]
+    variables = json.loads(rec.named("reset-on-destroy").inputs["stdin"])["inventory"]["all"]["vars"]
     assert variables["client_endpoint"] == variables["control_plane_endpoint"] == "k8s-api.dc1.example.internal:6443"

@@ -13,6 +13,7 @@ from typing import Any
 from components.provisioning import kubeadm_config as kc
 from components.provisioning.inventory import build_inventory
 from components.provisioning.plan import init_host, split_retiring
+from components.provisioning.work import node_config
 from tests.testbed import inventory as testbed
 from tests.testbed.hosts import Testbed
 
@@ -37,7 +38,8 @@ def cluster_inputs(bed: Testbed, roles: Mapping[str, str], version: str,
         "kubeadm_init_host": init_host(specs).name,
         "kubeadm_documents": kc.node_documents(settings, specs),
         "kubeadm_upload_certs": True,
-        "kubeadm_api_labels": kc.api_labels(specs),
+        "cert_sans": list(settings.cert_sans),
+        "node_config": node_config(specs),
         "kube_vip_manifest": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1"),
         "kube_vip_manifest_bootstrap": kc.kube_vip_manifest(VIP, "eth0", "v1.0.1",
                                                             kubeconfig="/etc/kubernetes/super-admin.conf"),

@@ -174,10 +174,23 @@ def create_testbed(count: int, names: list[str] | None = None, kubernetes_versio
         deadline = time.monotonic() + 30
         for host in testbed.hosts:
             _wait_for_ssh(host.address, deadline)
+        _record_host_keys(testbed)
     except BaseException:
         testbed.close()
         raise
     return testbed
+
+
+def _record_host_keys(bed: Testbed) -> None:
+    """This host kind knows its machines' keys: write them into the known_hosts file the runner
+    checks, when one is named (CLUSTERFORGE_KNOWN_HOSTS; tests/conftest.py names one per session),
+    replacing the entries of an earlier bed on the same addresses. Never the user's own file."""
+    from components.provisioning.known_hosts import known_hosts_file, record_keys
+
+    if os.environ.get("CLUSTERFORGE_KNOWN_HOSTS"):
+        keys = {h.address: " ".join((h.root / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2])
+                for h in bed.hosts}
+        record_keys(known_hosts_file(), keys)
 
 
 def _create_host(bed: Testbed, lower: Path, index: int, name: str, public_key: str) -> TestHost:

@@ -39,6 +39,16 @@ def write(path, text):
     path.chmod(0o600)
 
 
+def issue_apiserver_certificate(args):
+    """A stand-in for the certificate: the SANs of the ClusterConfiguration it was issued from."""
+    config = Path(args[args.index("--config") + 1]).read_text()
+    sans = re.search(r"certSANs:\n((?:\s*- .*\n)*)", config)
+    names = [line.strip()[2:] for line in (sans.group(1) if sans else "").splitlines()]
+    write(KUBE / "pki/apiserver.crt", json.dumps({"sans": names}))
+    write(KUBE / "pki/apiserver.key", "FAKE KEY\n")
+    write(KUBE / "manifests/kube-apiserver.yaml", "kind: Pod\n")
+
+
 def main(args):
     record(args)
     if args[:1] == ["init"] and "phase" not in args:
@@ -52,12 +62,28 @@ def main(args):
         wanted = re.search(r"kubernetesVersion:\s*v?(\S+)", Path(args[args.index("--config") + 1]).read_text())
         if wanted:
             (STATE / "server-version").write_text(wanted.group(1) + "\n")
+        issue_apiserver_certificate(args)
         for name, user in (("admin.conf", "kubernetes-admin"), ("super-admin.conf", "kubernetes-super-admin"),
                            ("kubelet.conf", "system:node")):
             write(KUBE / name, kubeconfig(server, user))
         print("Your Kubernetes control-plane has initialized successfully!\n\n"
               "To start using your cluster, you need to run the following as a regular user:\n\n"
               "  mkdir -p $HOME/.kube\n  sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config\n")
+        # like the real one: the join secrets are printed unless told not to
+        if "--upload-certs" in args and "--skip-certificate-key-print" not in args:
+            print(f"[upload-certs] Using certificate key:\n{CERT_KEY}")
+        if "--skip-token-print" not in args:
+            print(f"kubeadm join k8s.fake:6443 --token {TOKEN} --discovery-token-ca-cert-hash {CA_HASH}")
+        return 0
+    if args[:4] == ["init", "phase", "certs", "apiserver"]:
+        if (KUBE / "pki/apiserver.crt").exists():  # like the real one: an existing certificate is kept
+            print("[certs] Using the existing \"apiserver\" certificate and key")
+            return 0
+        issue_apiserver_certificate(args)
+        print("[certs] Generating \"apiserver\" certificate and key")
+        return 0
+    if args[:4] == ["init", "phase", "upload-config", "kubeadm"]:
+        print('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace')
         return 0
     if args[:3] == ["init", "phase", "upload-certs"]:
         print('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n'
@@ -72,6 +98,9 @@ def main(args):
                   file=sys.stderr)
             return 1
         write(KUBE / "kubelet.conf", kubeconfig("https://k8s.fake:6443", "system:node"))
+        if "controlPlane:" in Path(args[args.index("--config") + 1]).read_text():
+            (KUBE / "pki").mkdir(parents=True, exist_ok=True)
+            write(KUBE / "manifests/kube-apiserver.yaml", "kind: Pod\n")
         print("This node has joined the cluster:\n* Certificate signing request was sent to apiserver "
               "and a response was received.\n")
         return 0

@@ -17,6 +17,60 @@ def record(args):
         log.write(json.dumps({"tool": "kubectl", "args": args, "t": time.time()}) + "\n")
 
 
+def load_node(name):
+    """The Node object as the API server keeps it: labels, annotations, taints (state files)."""
+    path = STATE / f"node-{name}.json"
+    node = json.loads(path.read_text()) if path.exists() else {}
+    labels_file = STATE / f"labels-{name}.json"
+    labels = json.loads(labels_file.read_text()) if labels_file.exists() else {}
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": labels, "annotations": node.get("annotations", {})},
+            "spec": {"taints": node.get("taints", [])}}
+
+
+def save_node(node):
+    name = node["metadata"]["name"]
+    (STATE / f"labels-{name}.json").write_text(json.dumps(node["metadata"]["labels"]))
+    (STATE / f"node-{name}.json").write_text(json.dumps({"annotations": node["metadata"]["annotations"],
+                                                          "taints": node["spec"]["taints"]}))
+
+
+def node_call(args):
+    verb, name, rest = args[0], args[2], [a for a in args[3:] if not a.startswith("--")]
+    deleted_file = STATE / "deleted-nodes.json"
+    if name in (json.loads(deleted_file.read_text()) if deleted_file.exists() else []):
+        print(f'Error from server (NotFound): nodes "{name}" not found', file=sys.stderr)
+        return 1
+    node = load_node(name)
+    if verb == "get":
+        print(json.dumps(node))
+        return 0
+    before = json.dumps(node, sort_keys=True)
+    if verb == "taint":
+        taints = node["spec"]["taints"]
+        for arg in rest:
+            if arg.endswith("-"):
+                key, effect = arg[:-1].split(":")
+                taints[:] = [t for t in taints if (t["key"], t["effect"]) != (key, effect)]
+                continue
+            spec, effect = arg.rsplit(":", 1)
+            key, _, value = spec.partition("=")
+            taints[:] = [t for t in taints if (t["key"], t["effect"]) != (key, effect)]
+            taints.append({"key": key, "effect": effect, **({"value": value} if value else {})})
+    else:  # label / annotate: like the API server, a key already set to the same value changes nothing
+        target = node["metadata"]["labels" if verb == "label" else "annotations"]
+        for arg in rest:
+            if arg.endswith("-") and "=" not in arg:
+                target.pop(arg[:-1], None)
+            else:
+                key, value = arg.split("=", 1)
+                target[key] = value
+    save_node(node)
+    done = {"label": "labeled", "taint": "tainted", "annotate": "annotated"}[verb]
+    print(f"node/{name} {done if json.dumps(node, sort_keys=True) != before else 'not ' + done}")
+    return 0
+
+
 def main(argv):
     record(argv)
     args = list(argv)
@@ -30,15 +84,8 @@ def main(argv):
                           "serverVersion": {"major": server.split(".")[0], "minor": server.split(".")[1],
                                             "gitVersion": f"v{server}"}}))
         return 0
-    if args[:2] == ["label", "node"]:
-        # like the API server: a label already set to the same value changes nothing
-        labels_file = STATE / f"labels-{args[2]}.json"
-        labels = json.loads(labels_file.read_text()) if labels_file.exists() else {}
-        wanted = dict(a.split("=", 1) for a in args[3:] if "=" in a and not a.startswith("-"))
-        unchanged = all(labels.get(k) == v for k, v in wanted.items())
-        labels_file.write_text(json.dumps({**labels, **wanted}))
-        print(f"node/{args[2]} {'not labeled' if unchanged else 'labeled'}")
-        return 0
+    if args[:2] in (["label", "node"], ["taint", "node"], ["annotate", "node"], ["get", "node"]):
+        return node_call(args)
     deleted_file = STATE / "deleted-nodes.json"
     deleted = json.loads(deleted_file.read_text()) if deleted_file.exists() else []
     if args[:1] == ["drain"] and args[1] in deleted:
