@@ -37,6 +37,15 @@ class LiveError(Exception):
     pass
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a cluster's API server."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def toolchain_bin() -> Path:
     out = subprocess.run([str(PROJECT_ROOT / "scripts" / "toolchain.sh"), "--bin"], capture_output=True,
                          text=True, check=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,19 +23,13 @@ from typing import Any
 
 import yaml
 
-from ..kwok_live import (LiveStack, cluster_processes, destroy, group_commands, kwok_overrides,
+from ..kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands, kwok_overrides,
                          missing_binaries, toolchain_bin, up, update)
 from ..mockrun import run_stack
 from ..stackfile import read_stack
 
 STACK = "emulated-kwok"
 GOAL_NODES_PER_S = 83  # KWOK's CI brings 5,000 nodes Ready in 60 s
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _core(kubeconfig: str):
@@ -80,7 +73,7 @@ def run() -> dict[str, Any]:
 
 def _run(bin_dir: Path, workdir: Path) -> dict[str, Any]:
     config = copy.deepcopy(read_stack(STACK).namespaced())
-    config["hosts"] = kwok_overrides(config, bin_dir, "cf-bench", _port())
+    config["hosts"] = kwok_overrides(config, bin_dir, "cf-bench", free_port())
     kwokctl = config["hosts"]["kwokCluster"]["kwokctl"]
     rec = _render(config)
     nodes = sum(r for g in group_commands(rec) for _, r in json.loads(g.inputs["stdin"])["zones"])

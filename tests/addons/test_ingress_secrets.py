@@ -15,21 +15,9 @@ from clusterforge.render import render_stack, summary
 from clusterforge.stackfile import read_stack
 from components.addons import ingress_secrets
 from components.addons.ingress_secrets import ca_fingerprint
+from tests.ssh_keys import ssh_key_pair
 
-def _ssh_key_pair() -> tuple[str, str]:
-    """A real OpenSSH key pair: the program checks the secret is a private key of a listed public key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    key = ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                           serialization.PublicFormat.OpenSSH).decode()
-    return private, public
-
-
-SSH_PRIVATE_KEY, SSH_PUBLIC_KEY = _ssh_key_pair()
+SSH_PRIVATE_KEY, SSH_PUBLIC_KEY = ssh_key_pair()
 SECRET_CONFIG = {
     "dexAdminPassword": "known-dex-password-Zq81x",
     "dexGithubSecret": "known-connector-secret-Zq81x",

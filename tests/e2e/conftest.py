@@ -2,17 +2,10 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
 from clusterforge.kwok_live import missing_binaries, toolchain_bin
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +20,3 @@ def kwok_bin():
             pytest.fail(reason)
         pytest.skip(reason)
     return bin_dir
-
-
-@pytest.fixture
-def free_port():
-    return _free_port()

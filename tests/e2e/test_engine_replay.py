@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import time
 
@@ -21,7 +20,7 @@ import yaml
 
 from clusterforge import PROJECT_ROOT
 from clusterforge.engine_replay import yaml_program
-from clusterforge.kwok_live import LiveStack, destroy, kwok_overrides, up
+from clusterforge.kwok_live import LiveStack, destroy, free_port, kwok_overrides, up
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack
 
@@ -64,9 +63,7 @@ def _render(config):
 def engine(kwok_bin, tmp_path_factory):
     _needs(kwok_bin)
     base = tmp_path_factory.mktemp("replay")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     config = _config(kwok_bin, port)
     rec = _render(config)
     live = LiveStack(workdir=base / "kwok", env={"KWOK_WORKDIR": str(base / "kwok")})

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, group_commands, kwok_overrides,
-                                    up, update)
+from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands,
+                                    kwok_overrides, up, update)
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack, stack_names
 
@@ -73,11 +73,7 @@ def _wait_ready(live: LiveStack, count: int, timeout_s: float = 120) -> dict[str
 
 @pytest.fixture(scope="module")
 def cluster(kwok_bin, tmp_path_factory):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     workdir = tmp_path_factory.mktemp("kwok")
     config = _config(kwok_bin, "cf-e2e", port)
     live = LiveStack(workdir=workdir, env={"KWOK_WORKDIR": str(workdir)})

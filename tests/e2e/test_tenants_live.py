@@ -10,13 +10,12 @@ quota admission plugin refuses a pod over the quota.
 from __future__ import annotations
 
 import copy
-import socket
 import time
 
 import pytest
 import yaml
 
-from clusterforge.kwok_live import LiveStack, cluster_processes, destroy, kwok_overrides, up
+from clusterforge.kwok_live import LiveStack, cluster_processes, destroy, free_port, kwok_overrides, up
 from clusterforge.mockrun import run_stack
 from clusterforge.render import kubernetes_objects
 from clusterforge.stackfile import read_stack
@@ -72,9 +71,7 @@ def _token(live: LiveStack, namespace: str, name: str, timeout_s: float = 60) ->
 
 @pytest.fixture(scope="module")
 def cluster(kwok_bin, tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     workdir = tmp_path_factory.mktemp("kwok-tenants")
     config = _config(kwok_bin, port)
     rec = run_stack(STACK, {k: config[k] for k in ("hosts", "emulation", "addons", "tenants")})

@@ -10,6 +10,7 @@ import pytest
 from clusterforge.mockrun import run_prepared, run_stack
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from tests.conftest import ROOT
+from tests.ssh_keys import ssh_key_pair
 
 RESET_ON_DESTROY = "reset-on-destroy"  # the fixed name README and state know it by
 
@@ -23,20 +24,7 @@ def _reset(rec):
     return rec.named(RESET_ON_DESTROY)
 
 
-def _key_pair() -> tuple[str, str]:
-    """A real OpenSSH key pair: the program checks the secret is a private key of a listed public key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    key = ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                           serialization.PublicFormat.OpenSSH).decode()
-    return private, public
-
-
-KEY_ONE, KEY_TWO = _key_pair(), _key_pair()
+KEY_ONE, KEY_TWO = ssh_key_pair(), ssh_key_pair()
 
 
 def _with_ssh_key(stack: str, pair: tuple[str, str]):
