@@ -90,7 +90,8 @@ def check_addons_after_cni(resources: Sequence[Resource], facts: StackFacts,
 READ_VERBS = {"get", "list", "watch"}
 # Kubernetes' own `view` aggregation is read-only and leaves Secrets out by design.
 SAFE_AGGREGATIONS = {("rbac.authorization.k8s.io/aggregate-to-view", "true")}
-DEFAULT_ROLE_NAMES = ("clusterforge-read-only",)
+# The dashboard viewer and the tenants' cluster-wide view.
+DEFAULT_ROLE_NAMES = ("clusterforge-read-only", "clusterforge-tenant-read-only")
 
 
 def _labels(r: Resource) -> dict:

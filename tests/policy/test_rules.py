@@ -264,3 +264,11 @@ def test_kwok_opt_in_by_stack_name_passes():
 
 def test_stack_without_kwok_passes():
     assert check_kwok_only_emulated([release("app")], StackFacts(name="x", hosts_kind="aws"), {}) == []
+
+
+def test_the_tenants_cluster_wide_view_is_checked_too():
+    tenants = "urn:pulumi:homelab::clusterforge::clusterforge:index:Cluster$clusterforge:tenants:Tenants::tenants"
+    view = k8s("ClusterRole", "clusterforge-tenant-read-only", RBAC, parent=tenants,
+               rules=[{"apiGroups": [""], "resources": ["nodes", "pods", "secrets"], "verbs": ["get"]}])
+    found = check_read_only_dashboard([view], FACTS, {})
+    assert len(found) == 1 and "Secrets" in found[0].message
