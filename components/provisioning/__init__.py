@@ -125,7 +125,8 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
             if host.role == "control-plane":
                 previous_control_plane = [join]
     node_config = cluster_command("node-config", [init, *joins])
-    remove = cluster_command("remove-node", [init, *joins])
+    # After every join (a replacement joins before its retiree leaves), through node-config.
+    remove = cluster_command("remove-node", [node_config])
     kubeconfig = cluster_command("kubeconfig", [cert_sans])
     access = pulumi.Output.secret(kubeconfig.stdout)
     return ClusterAccess(kubeconfig=access, ready=[kubeconfig, node_config, remove])

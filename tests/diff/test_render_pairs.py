@@ -76,14 +76,15 @@ def test_node_group_replica_change(renders):
     assert "a2-ultragpu-8g/use1 500 → 510" in summary_of(md)
 
 
-def test_host_pool_growth_adds_a_machine_and_replaces_phases(renders):
+def test_host_pool_growth_adds_a_machine_and_its_node_work_and_replaces_node_config_only(renders):
     base = renders("base", "homelab")
     head = renders("hosts", "homelab", {"hosts.pools[1].count": 4})
     d = diff_plans(load_plan(base), load_plan(head))
-    assert [c.name for c in d.added] == ["worker-4"]
+    # issue 13: the new host's own commands, and no other host's work re-runs
+    assert sorted(c.name for c in d.added) == ["join-worker-4", "node-worker-4", "prepare-worker-4", "worker-4"]
     assert [(c.group, c.old, c.new) for c in d.hosts] == [("workers", 3, 4)]
     replaced = {c.name for c in d.changed if c.action == "replace"}
-    assert "homelab-prepare" in replaced and all("triggers" in c.reason for c in d.changed if c.action == "replace")
+    assert replaced == {"homelab-node-config"} and all("triggers" in c.reason for c in d.changed if c.action == "replace")
     md = comment([d])
     assert ":::add" in md and ":::replace" in md and "classDef add" in md
 

@@ -104,7 +104,7 @@ def test_the_graph_orders_init_upgrade_sans_joins_then_node_config(recording):
     for join in joins:
         assert {rec.named(f"{stack}-cert-sans").urn, rec.named(join.replace("join", "prepare")).urn} <= deps(join)
         assert rec.named(join).urn in deps(f"{stack}-node-config")
-        assert rec.named(join).urn in deps(f"{stack}-remove-node")
+    assert rec.named(f"{stack}-node-config").urn in deps(f"{stack}-remove-node")   # so after every join
     # control planes join one after another (etcd members); workers do not wait for each other
     control_planes = [h for h in hosts[1:] if h in inventory_of(rec.named(f"join-{h}"))
                       ["all"]["children"]["k8s_cluster"]["children"]["control_plane"]["hosts"]]
