@@ -8,7 +8,7 @@ import pulumi
 
 from components import deployed as last
 from components.cluster import Cluster
-from components.config.pulumi_config import refuse, stack_config_or_exit
+from components.stack_config import refuse, stack_config_or_exit
 
 config, secrets = stack_config_or_exit()
 deployed = last.read_deployed()

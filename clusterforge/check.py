@@ -10,12 +10,12 @@ import yaml
 
 from components.config import ConfigError
 
-from .crd_cache import CrdSourceError, cached_crd_dir
-from .ingress_check import render_facts, semantic_findings
-from .mockrun import DuplicateUrnError
-from .render import render_stack
-from .server_check import ServerReport, server_check
-from .validate import CrdSchemas, ObjectFinding, validate_objects
+from clusterforge.crd_cache import CrdSourceError, cached_crd_dir
+from clusterforge.ingress_check import render_facts, semantic_findings
+from clusterforge.mockrun import DuplicateUrnError
+from clusterforge.render import render_stack
+from clusterforge.server_check import ServerReport, server_check
+from clusterforge.validate import CrdSchemas, ObjectFinding, validate_objects
 
 
 @dataclass

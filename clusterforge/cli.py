@@ -13,8 +13,8 @@ from pathlib import Path
 
 from components.config import ConfigError
 
-from .mockrun import DuplicateUrnError, ProgramRefused
-from .stackfile import StackFileError, stack_names
+from clusterforge.mockrun import DuplicateUrnError, ProgramRefused
+from clusterforge.stackfile import StackFileError, stack_names
 
 
 def _config_problems(stack: str, findings, what: str) -> None:
@@ -24,7 +24,7 @@ def _config_problems(stack: str, findings, what: str) -> None:
 
 
 def _render(args) -> int:
-    from .render import RenderOutError, render_stack, summary
+    from clusterforge.render import RenderOutError, render_stack, summary
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     code = 0
@@ -52,8 +52,8 @@ def _render(args) -> int:
 
 
 def _check(args) -> int:
-    from .check import check_stack
-    from .server_check import cluster_errors, kubeconfig_problem, reachable, server_errors
+    from clusterforge.check import check_stack
+    from clusterforge.server_check import cluster_errors, kubeconfig_problem, reachable, server_errors
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     crd_dir = Path(args.crd_schemas) if args.crd_schemas else None
@@ -89,8 +89,8 @@ def _check(args) -> int:
 
 
 def _diff(args) -> int:
-    from .diff import DiffError, as_text, diff_plans, diff_refs, load_plan, render_roots
-    from .diff_markdown import comment
+    from clusterforge.diff import DiffError, as_text, diff_plans, diff_refs, load_plan, render_roots
+    from clusterforge.diff_markdown import comment
 
     old, new = Path(args.old), Path(args.new)
     try:
@@ -115,7 +115,7 @@ def _diff(args) -> int:
 
 
 def _policy(args) -> int:
-    from .policy_run import PolicyConfigError, as_markdown, as_text, blocking, check_stack, load_config
+    from clusterforge.policy_run import PolicyConfigError, as_markdown, as_text, blocking, check_stack, load_config
 
     try:
         config = load_config(Path(args.config) if args.config else None)
@@ -145,7 +145,7 @@ def _policy(args) -> int:
 
 
 def bench_names() -> list[str]:
-    from . import benches
+    from clusterforge import benches
 
     return sorted(m.name for m in pkgutil.iter_modules(benches.__path__))
 
@@ -166,7 +166,7 @@ def _delegate(module: str):
 
 
 def _bench_help() -> str:
-    from . import benches
+    from clusterforge import benches
 
     lines = []
     for name in bench_names():

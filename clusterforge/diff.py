@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from . import PROJECT_ROOT
-from .diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups, node_group_sizes,
+from clusterforge import PROJECT_ROOT
+from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups, node_group_sizes,
                            replace_reason, secret_changes, size_changes)
 
 
@@ -81,7 +81,7 @@ def _field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 
 def diff_plans(old: dict, new: dict) -> PlanDiff:
-    from .graph import union
+    from clusterforge.graph import union
 
     before = {r["urn"]: r for r in old.get("resources", [])}
     after = {r["urn"]: r for r in new.get("resources", [])}
@@ -123,7 +123,7 @@ def as_text(d: PlanDiff) -> str:
 
 def as_markdown(d: PlanDiff) -> str:
     """The PR comment for one stack (one line when nothing changes)."""
-    from .diff_markdown import comment
+    from clusterforge.diff_markdown import comment
 
     return comment([d])
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .diff import PlanDiff
-from .graph import mermaid, short_type
+from clusterforge.diff import PlanDiff
+from clusterforge.graph import mermaid, short_type
 
 MARKER = "<!-- clusterforge-diff -->"
 MAX_PATHS = 8  # field paths listed per resource before "and N more"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .mockrun import Recording, Registration
+from clusterforge.mockrun import Recording, Registration
 
 PROVIDER = "pulumi:providers:kubernetes"
 # API groups pulumi-kubernetes has typed resources for; other kinds are custom

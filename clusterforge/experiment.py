@@ -25,8 +25,8 @@ import yaml
 
 from components.config.emulation import parse_quantity
 
-from . import PROJECT_ROOT
-from .server_check import cluster_errors, kubeconfig_problem
+from clusterforge import PROJECT_ROOT
+from clusterforge.server_check import cluster_errors, kubeconfig_problem
 
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"

@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from components.addons.ingress_secrets import COOKIE_SECRET
-from components.addons.passwords import MIN_COST, hash_cost
+from components.plan.addons.passwords import MIN_COST, hash_cost
 
-from .mockrun import SECRET_TEXT, UNKNOWN_TEXT
-from .validate import ObjectFinding, object_id
+from clusterforge.mockrun import SECRET_TEXT, UNKNOWN_TEXT
+from clusterforge.validate import ObjectFinding, object_id
 
 # Requests the login itself makes: an authorizer or a DENY rule in their way locks users out.
 LOGIN_PATHS = ("/dex/auth", "/dex/auth/local/login", "/dex/.well-known/openid-configuration", "/dex/keys",
@@ -280,7 +280,7 @@ def semantic_findings(facts: RenderFacts) -> list[ObjectFinding]:
 
 def render_facts(result) -> RenderFacts:
     """The facts of a `render_stack` result."""
-    from .render import HELM_RELEASE, _release_doc
+    from clusterforge.render import HELM_RELEASE, _release_doc
 
     return RenderFacts(
         objects=list(result.objects),

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from . import PROJECT_ROOT
-from .mockrun import Recording, Registration
-from .server_check import ServerCheck
+from clusterforge import PROJECT_ROOT
+from clusterforge.mockrun import Recording, Registration
+from clusterforge.server_check import ServerCheck
 
 COMMAND = "command:local:Command"
 STAGE = "kubernetes:kwok.x-k8s.io/v1alpha1:Stage"

@@ -24,8 +24,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 
-from . import PROJECT_ROOT
-from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
+from clusterforge import PROJECT_ROOT
+from clusterforge.stackfile import StackFile, apply_overrides, prepare_offline, read_stack
 
 UNKNOWN_TEXT = "(known after apply)"
 SECRET_TEXT = "[secret]"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import PROJECT_ROOT
+from clusterforge import PROJECT_ROOT
 
 POLICY_DIR = PROJECT_ROOT / "policy"
 if str(POLICY_DIR) not in sys.path:
@@ -35,7 +35,7 @@ def resources_from_plan(entries: Iterable[Mapping[str, Any]]) -> list[Resource]:
 
 def check_stack(stack: str, pack_config: Mapping[str, Any] | None = None) -> list[Result]:
     """Evaluate `stack` under the mock runtime and run every enabled policy over it."""
-    from .mockrun import run_stack
+    from clusterforge.mockrun import run_stack
 
     recording = run_stack(stack)
     entries = [{"urn": r.urn, "type": r.type, "name": r.name, "inputs": r.inputs, "parent": r.parent,

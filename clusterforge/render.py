@@ -27,11 +27,11 @@ import yaml
 from components.config import ConfigError
 from components.config.model import StackConfig
 
-from . import PROJECT_ROOT
-from . import graph
-from .mockrun import Recording, Registration, run_stack
-from .render_out import RenderOutError, check_out_dir, fresh_out_dir
-from .stackfile import StackFile, apply_overrides, prepare_offline, read_stack
+from clusterforge import PROJECT_ROOT
+from clusterforge import graph
+from clusterforge.mockrun import Recording, Registration, run_stack
+from clusterforge.render_out import RenderOutError, check_out_dir, fresh_out_dir
+from clusterforge.stackfile import StackFile, apply_overrides, prepare_offline, read_stack
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # Kubernetes resource types that are not objects in the cluster.
@@ -117,7 +117,7 @@ def _plan(recording: Recording) -> dict:
         if reg.options:
             entry["options"] = reg.options
         resources.append(entry)
-    from .secret_state import secret_state
+    from clusterforge.secret_state import secret_state
 
     return {"stack": recording.stack, "outputs": recording.outputs, "resources": resources,
             "secrets": secret_state(recording.config)}
@@ -132,8 +132,8 @@ def _write(path: Path, text: str) -> Path:
 def _inventory(cfg: StackConfig) -> str:
     if not cfg.uses_kubeadm:
         return "# kind clusters are not provisioned with Ansible: no inventory\nall: {}\n"
-    from components.hosts.expand import host_specs
-    from components.provisioning.work import plan_work
+    from components.plan.hosts.expand import host_specs
+    from components.plan.provisioning.work import plan_work
 
     # The whole cluster's inventory, as the cluster-wide phases get it (each per-node command
     # gets its host's slice); every input in its vars, so `ansible-playbook -i` runs with it.
@@ -194,7 +194,7 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
 
 def _evaluate(stack_file: StackFile, root: Path) -> Recording:
     # run_stack re-reads the file; hand it the already-prepared values instead.
-    from . import mockrun
+    from clusterforge import mockrun
 
     return mockrun.run_prepared(stack_file, root)
 

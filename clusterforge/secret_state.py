@@ -11,7 +11,7 @@ import hashlib
 
 import yaml
 
-from .stackfile import NAMESPACE, StackFile
+from clusterforge.stackfile import NAMESPACE, StackFile
 
 UNSET = "unset"
 

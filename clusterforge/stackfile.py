@@ -15,7 +15,7 @@ from components.config.model import StackConfig
 from components.config.secrets import SECRET_PLACEHOLDER, secret_material_findings
 from components.config.stack_keys import key_error, normalized_key, parse_key
 
-from . import PROJECT_ROOT
+from clusterforge import PROJECT_ROOT
 
 NAMESPACE = "clusterforge"
 # Top-level keys of a Pulumi stack file (Pulumi.<stack>.yaml).

@@ -26,9 +26,9 @@ from kubernetes_validate import utils as k8s_schemas
 from kubernetes_validate.utils import VersionNotSupportedError
 from packaging.version import Version
 
-from components.addons.ingress_inputs import PLANNED
+from components.plan.addons.ingress_inputs import PLANNED
 
-from .mockrun import SECRET_TEXT, UNKNOWN_TEXT
+from clusterforge.mockrun import SECRET_TEXT, UNKNOWN_TEXT
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 

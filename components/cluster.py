@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pulumi
 
-from .access import ClusterAccess
-from .addons import build_addons
-from .config.model import StackConfig
-from .deployed import Deployed
-from .emulation import build_emulation, build_kind_cluster, build_kwok_cluster
-from .hosts import build_hosts
-from .kube import cluster_provider
-from .provisioning import build_provisioning
-from .tenants import build_tenants
+from components.access import ClusterAccess
+from components.addons import build_addons
+from components.config.model import StackConfig
+from components.deployed import Deployed
+from components.emulation import build_emulation, build_kind_cluster, build_kwok_cluster
+from components.hosts import build_hosts
+from components.kube import cluster_provider
+from components.provisioning import build_provisioning
+from components.tenants import build_tenants
 
 
 # Addons a tenant's pods and volumes need first: the CNI and the default StorageClass.

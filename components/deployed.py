@@ -16,9 +16,9 @@ from typing import Any
 
 import pulumi
 
-from .config.base import Finding, join_path
-from .config.model import StackConfig
-from .hosts.expand import expand_hosts
+from components.config.base import Finding, join_path
+from components.config.model import StackConfig
+from components.plan.hosts.expand import expand_hosts
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 

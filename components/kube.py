@@ -4,7 +4,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .config.model import StackConfig
+from components.config.model import StackConfig
 
 
 def cluster_provider(cfg: StackConfig, kubeconfig: pulumi.Output[str],

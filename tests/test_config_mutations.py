@@ -69,8 +69,8 @@ def _plan_everything(cfg) -> None:
     """The pure plan a valid config feeds, for every host kind (as the program computes it)."""
     from components.addons import addon_graph, crd_sources
     from components.emulation import declared_objects
-    from components.hosts.expand import expand_hosts, host_specs
-    from components.provisioning.plan import phase_inputs
+    from components.plan.hosts.expand import expand_hosts, host_specs
+    from components.plan.provisioning.phases import phase_inputs
 
     addon_graph(cfg)
     crd_sources(cfg)
@@ -79,7 +79,7 @@ def _plan_everything(cfg) -> None:
     if cfg.uses_kubeadm:
         phase_inputs(cfg, host_specs(cfg))
     if cfg.hosts.kind == "aws":
-        from components.hosts import aws_spec
+        from components.plan.hosts import aws_spec
 
         aws_spec.key_pair_args(cfg), aws_spec.security_group_args(cfg)
         if cfg.hosts.aws.subnet_id is None:
@@ -87,7 +87,7 @@ def _plan_everything(cfg) -> None:
         for plan in plans:
             aws_spec.instance_args(cfg, plan)
     if cfg.hosts.kind == "proxmox":
-        from components.hosts import proxmox_spec
+        from components.plan.hosts import proxmox_spec
 
         for node in proxmox_spec.template_nodes(cfg, plans):
             proxmox_spec.image_args(cfg, node), proxmox_spec.template_args(cfg, node)

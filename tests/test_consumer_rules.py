@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from components.config import ConfigError, load_stack
 from components.config import k8s_names as names
-from components.config import versions
+from components.plan.rules import versions
 from components.config.k8s_values import is_go_duration, parse_quantity
 from components.config.secrets import private_key_findings, proxmox_token_findings
-from components.config.trust_rules import pgp_public_key_errors
+from components.plan.rules.trust import pgp_public_key_errors
 
 CHARTS = Path(__file__).resolve().parents[2] / "shared" / "charts"
 
@@ -191,7 +191,7 @@ def test_a_secret_that_is_not_key_material_stops_the_render_before_any_resource(
 
 def test_the_program_checks_the_secrets_it_gets(monkeypatch):
     """Inside a Pulumi run the secret values are real: the program refuses bad key material."""
-    from components.config import pulumi_config
+    from components import stack_config as pulumi_config
 
     values = {k: v for k, v in read_stack("onprem").values.items()}
     values["clusterforge:sshPrivateKey"] = "not a key"

@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from ..kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands, kwok_overrides,
+from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands, kwok_overrides,
                          missing_binaries, toolchain_bin, up, update)
-from ..mockrun import run_stack
-from ..stackfile import read_stack
+from clusterforge.mockrun import run_stack
+from clusterforge.stackfile import read_stack
 
 STACK = "emulated-kwok"
 GOAL_NODES_PER_S = 83  # KWOK's CI brings 5,000 nodes Ready in 60 s

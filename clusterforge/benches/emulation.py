@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .. import PROJECT_ROOT
+from clusterforge import PROJECT_ROOT
 
 STACK = "emulated"
 
@@ -66,8 +66,8 @@ def render_in_child(total: int, out: Path) -> dict[str, Any]:
 
 def time_scale_down_plan(total: int = 10_000, fraction: float = 0.1) -> tuple[float, int]:
     from components.config.emulation import EmulationConfig
-    from components.emulation.nodes import emulation_specs, group_nodes
-    from components.emulation.planner import plan
+    from components.plan.emulation.nodes import emulation_specs, group_nodes
+    from components.plan.emulation.planner import plan
 
     old_cfg = EmulationConfig.model_validate(scaled_section(total))
     new_cfg = EmulationConfig.model_validate(scaled_section(round(total * (1 - fraction))))

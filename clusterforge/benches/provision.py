@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import PROJECT_ROOT
+from clusterforge import PROJECT_ROOT
 
 CONTROL_PLANES = ["cp-1", "cp-2", "cp-3"]
 WORKERS = [f"worker-{i}" for i in range(1, 7)]

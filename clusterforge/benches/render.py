@@ -9,8 +9,8 @@ import sys
 
 from components.config import ConfigError
 
-from ..render import render_stack
-from ..stackfile import StackFileError, stack_names
+from clusterforge.render import render_stack
+from clusterforge.stackfile import StackFileError, stack_names
 
 
 def run() -> dict:

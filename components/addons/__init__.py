@@ -14,12 +14,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..config.model import StackConfig
-from ..kube_objects import declare
-from .catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans
-from .crds import declare_crds
-from .ingress_secrets import ingress_inputs
-from .spec import AddonSpec
+from components.config.model import StackConfig
+from components.kube_objects import declare
+from components.plan.addons.catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans
+from components.addons.crds import declare_crds
+from components.addons.ingress_secrets import ingress_inputs
+from components.plan.addons.spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
 

@@ -16,9 +16,9 @@ import pulumi
 import pulumi_random as random
 import pulumi_tls as tls
 
-from .ingress_inputs import PLANNED, IngressInputs
-from .oauth2_proxy import COOKIE_SECRET_BYTES
-from .passwords import password_hash
+from components.plan.addons.ingress_inputs import PLANNED, IngressInputs
+from components.plan.addons.oauth2_proxy import COOKIE_SECRET_BYTES
+from components.plan.addons.passwords import password_hash
 
 CLIENT_SECRET = "oauth2-proxy-client-secret"
 COOKIE_SECRET = "oauth2-proxy-cookie-secret"

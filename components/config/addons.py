@@ -11,12 +11,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Addon, DnsLabel, Finding, PinnedVersion, StrictModel, join_path
-from .base import values_mapping as _values_mapping
-from .ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
-from .formats import ConfigKeyName, HelmChart, HelmRelease
-from .k8s_names import Labels
-from .k8s_values import PositiveQuantity, PrometheusDuration
+from components.config.base import Addon, DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+from components.config.base import values_mapping as _values_mapping
+from components.config.ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
+from components.config.formats import ConfigKeyName, HelmChart, HelmRelease
+from components.config.k8s_names import Labels
+from components.config.k8s_values import PositiveQuantity, PrometheusDuration
 
 
 class CalicoConfig(Addon):
@@ -163,7 +163,7 @@ def _overlaps(a: tuple[IPv4Address, IPv4Address], b: tuple[IPv4Address, IPv4Addr
 
 
 def _metallb_findings(cfg) -> list[Finding]:
-    from ..hosts.expand import expand_hosts
+    from components.plan.hosts.expand import expand_hosts
 
     mlb = cfg.addons.metallb
     if not mlb.enabled:
@@ -209,7 +209,7 @@ def _metallb_findings(cfg) -> list[Finding]:
 def _chart_name_findings(cfg) -> list[Finding]:
     """A user chart's name is its component's and release's identity (their URNs): it may not
     repeat another chart's, a core addon's, or the release name of an enabled core addon."""
-    from ..addons.catalog import enabled_core_addons
+    from components.plan.addons.catalog import enabled_core_addons
 
     releases = {spec.release: f"addons.{key}" for key, spec in enabled_core_addons(cfg).items()}
     findings = []
@@ -231,8 +231,8 @@ def _chart_name_findings(cfg) -> list[Finding]:
 
 
 def addons_findings(cfg) -> list[Finding]:
-    from ..addons.catalog import all_addons, enabled_core_addons
-    from .ingress_rules import ingress_findings
+    from components.plan.addons.catalog import all_addons, enabled_core_addons
+    from components.plan.rules.ingress import ingress_findings
 
     findings = _metallb_findings(cfg)
     # A broken MetalLB pool is reported once, not again as a gateway address outside it.

@@ -90,7 +90,7 @@ PinnedVersion = Annotated[str, AfterValidator(_check_pinned)]
 """An exact release (``1.36.2``, ``v3.30.1``, ``1.0.0-rc.1``): unpinned versions are errors."""
 
 # Kubernetes' own rule (a port of apimachinery's IsDNS1123Label), kept importable from here.
-from .k8s_names import DnsLabel  # noqa: E402
+from components.config.k8s_names import DnsLabel  # noqa: E402
 
 
 def values_mapping(value: Any) -> dict[str, Any]:

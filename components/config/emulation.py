@@ -15,12 +15,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from .base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
-from .k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors, invalid,
+from components.config.base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
+from components.config.k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors, invalid,
                         qualified_name_errors)
-from .images import pinned_image_ref
-from .k8s_values import Quantity, parse_quantity
-from .kind_cluster import KindClusterConfig
+from components.config.images import pinned_image_ref
+from components.config.k8s_values import Quantity, parse_quantity
+from components.config.kind_cluster import KindClusterConfig
 
 __all__ = ["EmulationConfig", "KindClusterConfig", "NodeGroup", "emulation_findings", "load_kemu_file",
            "node_name", "parse_quantity", "resource_name"]

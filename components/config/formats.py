@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 
-from .k8s_names import dns1123_subdomain_errors, invalid
+from components.config.k8s_names import dns1123_subdomain_errors, invalid
 
 
 def _pattern(regex: str, what: str, fix: str, max_len: int | None = None):

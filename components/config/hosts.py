@@ -2,7 +2,7 @@
 
 Machines are declared in pools (a role, a count or an address list, a size); per-host
 overrides adjust single machines. Every host kind ends in the same `HostSpec` shape
-(see components/hosts/expand.py).
+(see components/plan/hosts/expand.py).
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import DnsLabel, StrictModel
-from .formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName, InterfaceName,
+from components.config.base import DnsLabel, StrictModel
+from components.config.formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName, InterfaceName,
                       LinuxUser, ProxmoxNode, ProxmoxStorage)
-from .k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
-from .secrets import SshPublicKey
-from .kind_cluster import KindClusterConfig
-from .kwok_cluster import KwokClusterConfig
+from components.config.k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
+from components.config.secrets import SshPublicKey
+from components.config.kind_cluster import KindClusterConfig
+from components.config.kwok_cluster import KwokClusterConfig
 
 # `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
 # "unknown value".

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from .base import Addon, DnsLabel, PinnedVersion, StrictModel
-from .base import values_mapping as _values_mapping
+from components.config.base import Addon, DnsLabel, PinnedVersion, StrictModel
+from components.config.base import values_mapping as _values_mapping
 
 # Go durations as cert-manager and Istio read them, in whole hours/minutes/seconds.
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")

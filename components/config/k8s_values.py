@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from kubernetes.utils import parse_quantity as _k8s_parse_quantity
 from pydantic import AfterValidator, BeforeValidator
 
-from .k8s_names import invalid
+from components.config.k8s_names import invalid
 
 # apimachinery's <quantity> ::= <number><suffix>, without the sign.
 _QUANTITY = re.compile(

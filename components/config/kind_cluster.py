@@ -6,8 +6,8 @@ from typing import Any
 import yaml
 from pydantic import AliasChoices, Field, field_validator
 
-from .base import DnsLabel, StrictModel
-from .images import pinned_image_ref
+from components.config.base import DnsLabel, StrictModel
+from components.config.images import pinned_image_ref
 
 # The Kubernetes version of the kind node image the emulated stack is tested with: the
 # default of stacks made by `clusterforge import-kemu`.

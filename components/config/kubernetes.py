@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import PinnedVersion, StrictModel
-from .formats import InterfaceName
-from .k8s_names import CertSan, DnsSubdomain, Host
+from components.config.base import PinnedVersion, StrictModel
+from components.config.formats import InterfaceName
+from components.config.k8s_names import CertSan, DnsSubdomain, Host
 
 
 class ControlPlaneEndpoint(StrictModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from .base import DnsLabel, StrictModel
+from components.config.base import DnsLabel, StrictModel
 
 
 class KwokBinaries(StrictModel):

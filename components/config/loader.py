@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .base import NAMESPACE, ConfigError, Finding, join_path
-from .model import StackConfig
+from components.config.base import NAMESPACE, ConfigError, Finding, join_path
+from components.config.model import StackConfig
 
 _FIXES = {
     "missing": "add this key",
@@ -84,11 +84,12 @@ def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
 
 # Cross-field hooks of the sections that own their rules.
 def _section_findings(cfg: StackConfig) -> list[Finding]:
-    from . import addons, emulation, provisioning, rules, tenants
-    from .host_kind_rules import host_kind_findings
-    from .network_rules import network_findings
-    from .trust_rules import trust_findings
-    from .versions import version_findings
+    from components.config import addons, emulation, provisioning, tenants
+    from components.plan.rules import core as rules
+    from components.plan.rules.host_kinds import host_kind_findings
+    from components.plan.rules.network import network_findings
+    from components.plan.rules.trust import trust_findings
+    from components.plan.rules.versions import version_findings
 
     findings = rules.core_findings(cfg)
     for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings"),
@@ -126,8 +127,8 @@ def load_stack_config(values: Mapping[str, Any]) -> StackConfig:
 def load_stack(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
     """Validate a whole stack's config as the engine holds it: full keys (`clusterforge:hosts`,
     `aws:region`), secrets marked by `secret_keys`. Every finding at once, or the config."""
-    from .secrets import plain_secret_findings, secret_key_names
-    from .stack_keys import foreign_key_findings, normalize_keys, normalized_key
+    from components.config.secrets import plain_secret_findings, secret_key_names
+    from components.config.stack_keys import foreign_key_findings, normalize_keys, normalized_key
 
     prefix = NAMESPACE + ":"
     normalized, findings = normalize_keys(values)
@@ -156,7 +157,7 @@ def secret_keys_needed(cfg: StackConfig) -> dict[str, str]:
     prometheus = cfg.addons.prometheus
     if prometheus.enabled and prometheus.admin_password_secret is not None:
         needed[prometheus.admin_password_secret] = "Grafana admin password"
-    from .ingress_rules import ingress_secret_keys
+    from components.plan.rules.ingress import ingress_secret_keys
 
     needed.update(ingress_secret_keys(cfg))
     return needed

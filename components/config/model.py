@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .addons import AddonsConfig
-from .base import StrictModel
-from .cluster import ClusterSection
-from .emulation import EmulationConfig
-from .hosts import HostsConfig
-from .kubernetes import KubernetesConfig
-from .provisioning import ProvisioningConfig
-from .tenants import Tenant
+from components.config.addons import AddonsConfig
+from components.config.base import StrictModel
+from components.config.cluster import ClusterSection
+from components.config.emulation import EmulationConfig
+from components.config.hosts import HostsConfig
+from components.config.kubernetes import KubernetesConfig
+from components.config.provisioning import ProvisioningConfig
+from components.config.tenants import Tenant
 
 
 class StackConfig(StrictModel):

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Finding, PinnedVersion, StrictModel
+from components.config.base import Finding, PinnedVersion, StrictModel
 
 # The containerd releases each Kubernetes minor supports: the lowest patch of each
 # containerd line (containerd's RELEASES.md, "Kubernetes support"). A minor newer than the

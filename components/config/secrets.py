@@ -16,8 +16,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from pydantic import AfterValidator
 
-from .base import NAMESPACE, Finding
-from .k8s_names import invalid
+from components.config.base import NAMESPACE, Finding
+from components.config.k8s_names import invalid
 
 # What an offline render hands the program for a secret it cannot decrypt; not key material.
 SECRET_PLACEHOLDER = "[secret]"

@@ -13,8 +13,8 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from .base import NAMESPACE, Finding
-from .secrets import FOREIGN_SECRETS
+from components.config.base import NAMESPACE, Finding
+from components.config.secrets import FOREIGN_SECRETS
 
 # Engine settings (pulumi:tags, pulumi:disable-default-providers, ...) are read by Pulumi itself.
 ENGINE_NAMESPACE = "pulumi"

@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import DnsLabel, Finding, StrictModel, join_path
-from .k8s_values import Quantity, parse_quantity
+from components.config.base import DnsLabel, Finding, StrictModel, join_path
+from components.config.k8s_values import Quantity, parse_quantity
 
 
 class TenantQuota(StrictModel):
@@ -59,7 +59,7 @@ def _duplicates(tenants) -> Iterator[Finding]:
 
 
 def _taken_namespaces(cfg) -> Iterator[Finding]:
-    from ..addons.catalog import BUILTIN_NAMESPACES, all_addons
+    from components.plan.addons.catalog import BUILTIN_NAMESPACES, all_addons
 
     addon_namespaces = {spec.namespace: key for key, spec in all_addons(cfg).items()}
     for i, tenant in enumerate(cfg.tenants):

@@ -15,15 +15,15 @@ import pulumi_kubernetes as k8s
 import yaml
 from pulumi_command import local
 
-from ..access import ClusterAccess
-from ..config.model import StackConfig
-from ..kube_objects import declare
-from . import kwok, kwokctl, stages
-from .apply import KUBECONFIG_ENV
-from .capacity import capacity_table
-from .dashboard import dashboard_configmap
-from ..config.emulation import node_name
-from .nodes import emulation_specs, group_nodes, node_object
+from components.access import ClusterAccess
+from components.config.model import StackConfig
+from components.kube_objects import declare
+from components.plan.emulation import kwok, kwokctl, stages
+from components.emulation.apply import KUBECONFIG_ENV
+from components.plan.emulation.capacity import capacity_table
+from components.plan.emulation.dashboard import dashboard_configmap
+from components.config.emulation import node_name
+from components.plan.emulation.nodes import emulation_specs, group_nodes, node_object
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Relative to the project directory, where Pulumi runs the program and its commands.

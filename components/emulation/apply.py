@@ -22,8 +22,8 @@ from typing import Any, Callable, Protocol
 
 import yaml
 
-from .nodes import GROUP_LABEL
-from .planner import Plan, plan
+from components.plan.emulation.nodes import GROUP_LABEL
+from components.plan.emulation.planner import Plan, plan
 
 KUBECONFIG_ENV = "CLUSTERFORGE_KUBECONFIG"
 FIELD_MANAGER = "clusterforge"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pulumi
 
-from ..config.model import StackConfig
-from .expand import expand_hosts
-from .outputs import HostOutput, HostsResult
+from components.config.model import StackConfig
+from components.plan.hosts.expand import expand_hosts
+from components.hosts.outputs import HostOutput, HostsResult
 
 
 def existing_hosts(cfg: StackConfig) -> HostsResult:
@@ -17,11 +17,11 @@ def existing_hosts(cfg: StackConfig) -> HostsResult:
 def build_hosts(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
                 parent: pulumi.Resource) -> HostsResult:
     if cfg.hosts.kind == "proxmox":
-        from .proxmox import build_proxmox_hosts
+        from components.hosts.proxmox import build_proxmox_hosts
 
         return build_proxmox_hosts(cfg, secrets, parent)
     if cfg.hosts.kind == "aws":
-        from .aws import build_aws_hosts
+        from components.hosts.aws import build_aws_hosts
 
         return build_aws_hosts(cfg, parent)
     return existing_hosts(cfg)

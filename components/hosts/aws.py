@@ -10,11 +10,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from ..config.model import StackConfig
-from .aws_spec import (api_address_args, instance_args, key_pair_args, security_group_args, subnet_args,
+from components.config.model import StackConfig
+from components.plan.hosts.aws_spec import (api_address_args, instance_args, key_pair_args, security_group_args, subnet_args,
                        tags, vpc_args)
-from .expand import expand_hosts, protected
-from .outputs import HostOutput, HostsResult
+from components.plan.hosts.expand import expand_hosts, protected
+from components.hosts.outputs import HostOutput, HostsResult
 
 
 class AwsHosts(pulumi.ComponentResource):

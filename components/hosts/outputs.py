@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from .spec import HostSpec, Taint
+from components.plan.hosts.spec import HostSpec, Taint
 
 
 @dataclass

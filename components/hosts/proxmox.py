@@ -4,11 +4,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
-from ..config.model import StackConfig
-from ..config.proxmox_rules import quorum_placement_risk
-from .expand import expand_hosts, protected
-from .outputs import HostOutput, HostsResult
-from .proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
+from components.config.model import StackConfig
+from components.plan.rules.proxmox import quorum_placement_risk
+from components.plan.hosts.expand import expand_hosts, protected
+from components.hosts.outputs import HostOutput, HostsResult
+from components.plan.hosts.proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
                            template_args, template_nodes)
 
 

@@ -22,14 +22,14 @@ import json
 import pulumi
 import pulumi_command as command
 
-from ..access import ClusterAccess
-from ..config.model import StackConfig
-from ..deployed import Deployed
-from ..hosts.outputs import HostOutput, HostsResult
-from ..hosts.spec import HostSpec
-from .commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
-from .plan import init_host, split_retiring
-from .work import WorkPlan, plan_work
+from components.access import ClusterAccess
+from components.config.model import StackConfig
+from components.deployed import Deployed
+from components.hosts.outputs import HostOutput, HostsResult
+from components.plan.hosts.spec import HostSpec
+from components.provisioning.commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
+from components.plan.provisioning.phases import init_host, split_retiring
+from components.plan.provisioning.work import WorkPlan, plan_work
 
 __all__ = ["RUN_PHASE", "RESET_ON_DESTROY", "build_provisioning", "input_document"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
-from .work import Work
+from components.plan.provisioning.work import Work
 
 # Relative to the project: the provider runs commands in the program's working directory.
 RUN_PHASE = "scripts/run-phase"

@@ -48,9 +48,9 @@ from typing import Any, TextIO
 
 import yaml
 
-from .inventory import inventory_hosts
-from .known_hosts import known_hosts_file, trust_on_first_use
-from .tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
+from components.plan.provisioning.inventory import inventory_hosts
+from components.provisioning.known_hosts import known_hosts_file, trust_on_first_use
+from components.plan.provisioning.tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
 
 __all__ = ["Failure", "RunResult", "PLAYBOOKS", "main", "playbook_tree_hash", "run_playbook"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..kube_objects import declare, resource_name
-from .plan import TenantPlan, shared_objects, tenant_kubeconfig, tenant_plans
+from components.kube_objects import declare, resource_name
+from components.plan.tenants import TenantPlan, shared_objects, tenant_kubeconfig, tenant_plans
 
 __all__ = ["TenantsResult", "build_tenants"]
 

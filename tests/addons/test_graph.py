@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
-from components.addons.catalog import addon_graph
+from components.plan.addons.catalog import addon_graph
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -25,7 +25,7 @@ from clusterforge.ingress_check import (LOGIN_PATHS, istio_path_matches, render_
                                         semantic_findings)
 from clusterforge.render import render_stack
 from clusterforge.validate import CrdSchemas, validate_objects
-from components.addons.ingress_inputs import AUTH_EXCLUDED_PATHS
+from components.plan.addons.ingress_inputs import AUTH_EXCLUDED_PATHS
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "semantic").glob("*.yaml"))
 RULES_COVERED = ("issuer", "custom-provider", "login-paths", "credential", "tls-verification", "cookie-secret",

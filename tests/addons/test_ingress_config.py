@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, read_stack
 from components.config import ConfigError, load_stack_config, secret_keys_needed
-from components.config.ingress_rules import NATIVE_SIDECAR_MINOR
+from components.plan.rules.ingress import NATIVE_SIDECAR_MINOR
 
 
 def findings(**overrides) -> list:

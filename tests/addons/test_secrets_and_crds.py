@@ -10,7 +10,7 @@ import pytest
 from clusterforge.mockrun import SECRET_TEXT, run_stack
 from clusterforge.validate import CrdSchemas, validate_object
 from components.addons.crds import CRD_TYPE, PATCH_FORCE, take_over_crd
-from components.addons.prometheus import grafana_admin_secret
+from components.plan.addons.prometheus import grafana_admin_secret
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"

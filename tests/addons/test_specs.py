@@ -5,9 +5,9 @@ import pytest
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from clusterforge.validate import CrdSchemas, validate_object
-from components.addons.catalog import all_addons, crd_sources, enabled_core_addons
-from components.addons.dashboard import AGGREGATE_LABEL
-from components.addons.spec import merge_values
+from components.plan.addons.catalog import all_addons, crd_sources, enabled_core_addons
+from components.plan.addons.dashboard import AGGREGATE_LABEL
+from components.plan.addons.spec import merge_values
 from components.config import ConfigError, load_stack_config
 
 

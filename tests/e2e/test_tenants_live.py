@@ -19,7 +19,7 @@ from clusterforge.kwok_live import LiveStack, cluster_processes, destroy, free_p
 from clusterforge.mockrun import run_stack
 from clusterforge.render import kubernetes_objects
 from clusterforge.stackfile import read_stack
-from components.tenants.plan import tenant_kubeconfig
+from components.plan.tenants import tenant_kubeconfig
 
 STACK = "emulated-kwok"
 TENANTS = [

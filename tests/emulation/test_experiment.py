@@ -8,8 +8,8 @@ import pytest
 
 from clusterforge import experiment
 from clusterforge.validate import validate_object
-from components.emulation import stages
-from components.emulation.nodes import emulation_specs, group_nodes
+from components.plan.emulation import stages
+from components.plan.emulation.nodes import emulation_specs, group_nodes
 
 from .helpers import KUBERNETES_VERSION, emulation, group
 

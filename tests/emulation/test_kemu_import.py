@@ -10,7 +10,7 @@ from clusterforge import kemu_import
 from components.config import ConfigError, load_stack_config
 from components.config.addons import AddonsConfig
 from components.config.emulation import EmulationConfig, load_kemu_file
-from components.emulation.nodes import emulation_specs, group_nodes
+from components.plan.emulation.nodes import emulation_specs, group_nodes
 
 from .helpers import KUBERNETES_VERSION
 

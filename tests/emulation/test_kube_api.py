@@ -92,7 +92,7 @@ def test_list_follows_continue_tokens_with_the_group_selector(fake_server):
 def test_apply_is_server_side_apply_of_object_then_status(fake_server):
     server, requests = fake_server
     api = KubeNodeApi(_kubeconfig(server))
-    node = __import__("components.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
+    node = __import__("components.plan.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
     api.apply(node)
     api.apply_status(node)
     obj, status = requests
@@ -108,7 +108,7 @@ def test_apply_is_server_side_apply_of_object_then_status(fake_server):
 
 def test_create_is_one_server_side_apply_with_status(fake_server):
     server, requests = fake_server
-    node = __import__("components.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
+    node = __import__("components.plan.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
     KubeNodeApi(_kubeconfig(server)).create(node)
     (req,) = requests
     assert req["method"] == "PATCH" and req["path"] == "/api/v1/nodes/a100-use1-0"

@@ -5,7 +5,7 @@ import yaml
 
 from clusterforge.validate import CrdSchemas, validate_object
 from components.config.emulation import KwokConfig
-from components.emulation import kwok, stages
+from components.plan.emulation import kwok, stages
 
 from .helpers import KUBERNETES_VERSION
 
@@ -81,7 +81,7 @@ def test_stage_crd_url_is_pinned_to_the_release():
 def test_grafana_dashboard_configmap_is_valid_and_labelled():
     import json
 
-    from components.emulation.dashboard import KSM_NODE_LABELS, dashboard_configmap
+    from components.plan.emulation.dashboard import KSM_NODE_LABELS, dashboard_configmap
 
     cm = dashboard_configmap("monitoring")
     assert validate_object(cm, KUBERNETES_VERSION, None) == []

@@ -17,7 +17,7 @@ from clusterforge.stackfile import read_stack
 from components.config.base import ConfigError
 from components.config.kwok_cluster import KwokClusterConfig
 from components.config.loader import load_stack_config
-from components.emulation import kwokctl
+from components.plan.emulation import kwokctl
 
 COMMAND = "command:local:Command"
 STACK = "emulated-kwok"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from clusterforge.validate import validate_object
 from components.config.emulation import EmulationConfig, parse_quantity
-from components.emulation.nodes import allocatable, emulation_specs, format_quantity, group_nodes
+from components.plan.emulation.nodes import allocatable, emulation_specs, format_quantity, group_nodes
 
 from .helpers import KUBERNETES_VERSION, emulation, group
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.emulation import apply as apply_mod
-from components.emulation.nodes import emulation_specs, group_nodes
-from components.emulation.planner import plan
+from components.plan.emulation.nodes import emulation_specs, group_nodes
+from components.plan.emulation.planner import plan
 
 from .helpers import KUBERNETES_VERSION, emulation, group
 

@@ -7,7 +7,7 @@ import yaml
 
 from clusterforge.benches.emulation import scaled_section, time_scale_down_plan
 from clusterforge.render import render_stack, summary
-from components.emulation.capacity import capacity_rows, capacity_table
+from components.plan.emulation.capacity import capacity_rows, capacity_table
 
 from .conftest_data import emulated_section
 from .helpers import emulation, group

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from clusterforge.mockrun import PreviewMocks, run_stack
-from components.hosts.aws_spec import ADMIN_PORTS
+from components.plan.hosts.aws_spec import ADMIN_PORTS
 
 EIP = "aws:ec2/eip:Eip"
 INSTANCE = "aws:ec2/instance:Instance"

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.config.hosts import HostsConfig
-from components.hosts.expand import expand_hosts
-from components.hosts.spec import KNOWN_AFTER_APPLY
+from components.plan.hosts.expand import expand_hosts
+from components.plan.hosts.spec import KNOWN_AFTER_APPLY
 
 
 def hosts(**kw) -> HostsConfig:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack, stack_names
-from components.addons.catalog import enabled_core_addons
-from components.hosts.expand import host_specs
-from components.hosts.spec import GPU_PRESENT_LABEL
-from components.provisioning.plan import phase_inputs
+from components.plan.addons.catalog import enabled_core_addons
+from components.plan.hosts.expand import host_specs
+from components.plan.hosts.spec import GPU_PRESENT_LABEL
+from components.plan.provisioning.phases import phase_inputs
 
 
 def _config(stack, **overrides):

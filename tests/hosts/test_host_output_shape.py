@@ -9,7 +9,7 @@ import pytest
 import components.cluster as cluster_module
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import prepare_offline, read_stack
-from components.hosts.expand import host_specs
+from components.plan.hosts.expand import host_specs
 from components.hosts.outputs import HostOutput
 
 

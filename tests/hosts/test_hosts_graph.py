@@ -6,8 +6,8 @@ import pytest
 from clusterforge.diff import diff_plans
 from clusterforge.mockrun import run_stack
 from clusterforge.render import _plan
-from components.hosts.aws_spec import ADMIN_PORTS, NODE_PORTS
-from components.hosts.proxmox_spec import IGNORE_CHANGES
+from components.plan.hosts.aws_spec import ADMIN_PORTS, NODE_PORTS
+from components.plan.hosts.proxmox_spec import IGNORE_CHANGES
 
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
 INSTANCE = "aws:ec2/instance:Instance"

@@ -12,7 +12,7 @@ from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import apply_overrides, read_stack
 from components.config import ConfigError, load_stack_config
 from components.config.hosts import HostsConfig
-from components.hosts.expand import expand_hosts
+from components.plan.hosts.expand import expand_hosts
 
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
 
@@ -140,7 +140,7 @@ def test_default_placement_spreads_control_planes_and_the_rule_matches_quorum(me
     if nodes >= members:
         assert max(per_node.values()) == 1
     from components.config.model import StackConfig
-    from components.config.proxmox_rules import quorum_placement_risk
+    from components.plan.rules.proxmox import quorum_placement_risk
     stack = StackConfig.model_validate({"cluster": {"name": "t"}, "kubernetes": {"version": "1.36.2"},
                                         "hosts": cfg.model_dump(by_alias=True, exclude_none=True)})
     survives = all(members - held >= members // 2 + 1 for held in per_node.values())

@@ -12,9 +12,9 @@ from typing import Any
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from components.config.model import StackConfig
-from components.hosts.expand import host_specs
+from components.plan.hosts.expand import host_specs
 from components.provisioning.runner import RunResult, run_playbook
-from components.provisioning.work import Work, WorkPlan, plan_work
+from components.plan.provisioning.work import Work, WorkPlan, plan_work
 from tests.testbed.hosts import Testbed
 from tests.testbed.inventory import testbed_vars
 

@@ -10,10 +10,10 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
-from components.provisioning import kubeadm_config as kc
-from components.provisioning.inventory import build_inventory
-from components.provisioning.plan import init_host, split_retiring
-from components.provisioning.work import node_config
+from components.plan.provisioning import kubeadm_config as kc
+from components.plan.provisioning.inventory import build_inventory
+from components.plan.provisioning.phases import init_host, split_retiring
+from components.plan.provisioning.work import node_config
 from tests.testbed import inventory as testbed
 from tests.testbed.hosts import Testbed
 

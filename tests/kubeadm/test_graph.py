@@ -9,8 +9,8 @@ import pytest
 
 from clusterforge.mockrun import SECRET_TEXT, run_stack
 from components.provisioning.commands import NO_OP_UPDATE
-from components.provisioning.role_reads import phase_hash
-from components.provisioning.work import CLUSTER_WORK, digest
+from components.plan.provisioning.role_reads import phase_hash
+from components.plan.provisioning.work import CLUSTER_WORK, digest
 
 COMMAND = "command:local:Command"
 NODE = "clusterforge:provisioning:Node"
@@ -116,8 +116,8 @@ def test_the_graph_orders_init_upgrade_sans_joins_then_node_config(recording):
 
 
 def test_triggers_are_the_playbook_files_and_what_the_work_reads(recording):
-    from components.hosts.expand import host_specs
-    from components.provisioning.work import plan_work
+    from components.plan.hosts.expand import host_specs
+    from components.plan.provisioning.work import plan_work
     stack, rec = recording
     commands = {r.name: r for r in rec.of_type(COMMAND) if r.name != "reset-on-destroy"}
     for name, command in commands.items():

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from clusterforge.validate import validate_object
-from components.hosts.expand import expand_hosts
-from components.hosts.spec import KNOWN_AFTER_APPLY, HostSpec, Taint
-from components.provisioning import kubeadm_config as kc
-from components.provisioning.plan import init_host, kubeadm_vars, phase_inputs
+from components.plan.hosts.expand import expand_hosts
+from components.plan.hosts.spec import KNOWN_AFTER_APPLY, HostSpec, Taint
+from components.plan.provisioning import kubeadm_config as kc
+from components.plan.provisioning.phases import init_host, kubeadm_vars, phase_inputs
 
 SCHEMAS = Path(kc.__file__).parent / "schemas"
 KUBEADM = jsonschema.Draft202012Validator(json.loads((SCHEMAS / "kubeadm-v1beta4.json").read_text()))
@@ -203,7 +203,7 @@ def test_the_schema_rejects_unknown_and_misspelt_fields():
 
 
 def test_without_vip_or_endpoint_the_endpoint_is_the_resolved_first_control_plane():
-    from components.provisioning.plan import phase_inputs
+    from components.plan.provisioning.phases import phase_inputs
     cfg = config("cloud")
     assert cfg.kubernetes.control_plane_endpoint is None and cfg.kubernetes.ha.vip is None
     hosts = planned_hosts(cfg)

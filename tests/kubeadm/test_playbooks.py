@@ -160,5 +160,5 @@ def test_a_drain_that_times_out_names_the_blocking_pod_and_pdb(cluster, tmp_path
 
 
 def kc_roles() -> Path:
-    from components.provisioning.tree_hash import PLAYBOOKS_DIR
+    from components.plan.provisioning.tree_hash import PLAYBOOKS_DIR
     return PLAYBOOKS_DIR / "roles"

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from components.provisioning.plan import PHASES
+from components.plan.provisioning.phases import PHASES
 from components.provisioning.runner import run_playbook
 from tests.kubeadm.cluster import DOUBLES, cluster_inputs, recorded_calls
 

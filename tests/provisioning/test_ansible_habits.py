@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from clusterforge.stackfile import prepare_offline, read_stack
-from components.hosts.expand import host_specs
-from components.provisioning.inventory import host_vars
-from components.provisioning.work import plan_work
+from components.plan.hosts.expand import host_specs
+from components.plan.provisioning.inventory import host_vars
+from components.plan.provisioning.work import plan_work
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 ROLES = sorted(p.name for p in (PLAYBOOKS / "roles").iterdir())

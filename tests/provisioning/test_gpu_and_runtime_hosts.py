@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from components.provisioning.inventory import build_inventory
+from components.plan.provisioning.inventory import build_inventory
 from components.provisioning.runner import run_playbook
 from tests.testbed.inventory import testbed_host_specs, testbed_vars
 

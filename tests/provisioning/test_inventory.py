@@ -4,8 +4,8 @@ from __future__ import annotations
 import yaml
 from hypothesis import given, strategies as st
 
-from components.hosts.spec import HostSpec, Taint
-from components.provisioning.inventory import build_inventory, inventory_hosts
+from components.plan.hosts.spec import HostSpec, Taint
+from components.plan.provisioning.inventory import build_inventory, inventory_hosts
 
 import pytest
 

@@ -5,7 +5,7 @@ import pytest
 
 from clusterforge.stackfile import read_stack
 from components.config.loader import load_stack_config
-from components.provisioning.variables import playbook_vars
+from components.plan.provisioning.variables import playbook_vars
 
 # What playbooks/roles/{package_sources,swap,node_packages,kernel,timesync,containerd} read from the inventory.
 ROLE_INPUTS = {"kubernetes_version", "kubernetes_minor", "provisioning_air_gapped", "provisioning_containerd_source",

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.config.tenants import Tenant, TenantLimits, TenantQuota
-from components.tenants.plan import (CLUSTER_READS, READ, READ_ONLY_ROLE, all_objects, shared_objects,
+from components.plan.tenants import (CLUSTER_READS, READ, READ_ONLY_ROLE, all_objects, shared_objects,
                                      tenant_kubeconfig, tenant_plan)
 
 NAMES = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.hosts.spec import HostSpec
-from components.provisioning.inventory import build_inventory
+from components.plan.hosts.spec import HostSpec
+from components.plan.provisioning.inventory import build_inventory
 
 from .hosts import Testbed
 
