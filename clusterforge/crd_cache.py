@@ -1,7 +1,7 @@
 """Upstream CRD schemas for `check`, cached per set of pinned versions.
 
-Each area that declares custom resources names the upstream file holding its CRDs for
-the version the stack pins (`crd_sources(cfg) -> list[(file name, URL)]`). Without
+The addon catalog names the upstream file holding each addon's CRDs for the version the
+stack pins, and KWOK's release manifest holds the Stage CRD. Without
 `--crd-schemas DIR`, `check` reads them from a cache under ~/.cache/clusterforge/crds,
 filling it from those URLs when online. Offline with an empty cache it says which
 files are missing and how to point at a local directory instead.
@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from components.config.model import StackConfig
+from components.plan.addons.catalog import crd_sources as addon_crd_sources
 
 
 class CrdSourceError(Exception):
@@ -29,12 +30,7 @@ def crd_sources(cfg: StackConfig) -> list[tuple[str, str]]:
         # The release manifest carries the Stage CRD with the controller.
         sources.append((f"kwok-{v}.yaml",
                         f"https://github.com/kubernetes-sigs/kwok/releases/download/{v}/kwok.yaml"))
-    from components import addons
-
-    hook = getattr(addons, "crd_sources", None)
-    if hook is not None:
-        sources += hook(cfg)
-    return sorted(set(sources))
+    return sorted({*sources, *addon_crd_sources(cfg)})
 
 
 def cache_root() -> Path:

@@ -121,13 +121,6 @@ def as_text(d: PlanDiff) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def as_markdown(d: PlanDiff) -> str:
-    """The PR comment for one stack (one line when nothing changes)."""
-    from clusterforge.diff_markdown import comment
-
-    return comment([d])
-
-
 class DiffError(Exception):
     """Nothing to compare: a missing or unreadable render, ref or stack, or a config with findings."""
 

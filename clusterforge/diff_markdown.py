@@ -120,3 +120,8 @@ def comment(diffs: Sequence[PlanDiff]) -> str:
     changed = [section(d) for d in ordered if not d.empty]
     same = "".join(section(d) for d in ordered if d.empty)
     return "\n".join([summary_line(ordered) + "\n", *changed, *([same] if same else []), MARKER]) + "\n"
+
+
+def as_markdown(d: PlanDiff) -> str:
+    """The PR comment for one stack (one line when nothing changes)."""
+    return comment([d])

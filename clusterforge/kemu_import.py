@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from components.plan.addons.prometheus import REPOSITORY as PROMETHEUS_REPOSITORY
-from components.config import ConfigError, load_stack_config
+from components.config import ConfigError
+from components.plan.load import load_stack_config
 from components.config.addons import PrometheusConfig
 from components.config.emulation import KEMU_API_VERSION, from_kemu, is_kemu_document
 from components.config.kind_cluster import KIND_KUBERNETES_VERSION, kind_node_image

@@ -160,7 +160,7 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
     result.objects = kubernetes_objects(recording)
     for obj in result.objects:
         _write(out / "manifests" / _object_file(obj), dump_yaml(obj))
-    from components.emulation import declared_objects
+    from components.plan.emulation.objects import declared_objects
 
     for stem, objs in sorted(declared_objects(cfg).items()):
         result.objects.extend(objs)
@@ -205,7 +205,7 @@ def summary(result: RenderResult) -> str:
              f"{len(result.objects)} Kubernetes objects"]
     width = max((len(t) for t in counts), default=0)
     lines += [f"  {t:<{width}}  {n}" for t, n in sorted(counts.items())]
-    from components.emulation import capacity_summary
+    from components.plan.emulation.objects import capacity_summary
 
     capacity = capacity_summary(result.config)
     if capacity:

@@ -11,7 +11,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.config.base import NAMESPACE, ConfigError, Finding
-from components.config.loader import load_stack, missing_secret_findings
+from components.plan.load import load_stack, missing_secret_findings
 from components.config.model import StackConfig
 from components.config.secrets import secret_material_findings
 from components.config.stack_keys import decoded

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import read_stack, stack_names
-from components.config import ConfigError, load_stack
+from components.config import ConfigError
+from components.plan.load import load_stack
 
 STACKS = {name: read_stack(name) for name in stack_names()}
 
@@ -67,8 +68,8 @@ def _mutate(values: dict, draw) -> dict:
 
 def _plan_everything(cfg) -> None:
     """The pure plan a valid config feeds, for every host kind (as the program computes it)."""
-    from components.addons import addon_graph, crd_sources
-    from components.emulation import declared_objects
+    from components.plan.addons.catalog import addon_graph, crd_sources
+    from components.plan.emulation.objects import declared_objects
     from components.plan.hosts.expand import expand_hosts, host_specs
     from components.plan.provisioning.phases import phase_inputs
 

@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
-from components.config import ConfigError, load_stack
+from components.config import ConfigError
+from components.plan.load import load_stack
 from components.config import k8s_names as names
 from components.plan.rules import versions
 from components.config.k8s_values import is_go_duration, parse_quantity

@@ -16,12 +16,12 @@ import pulumi_random as random
 
 from components.config.model import StackConfig
 from components.kube_objects import declare
-from components.plan.addons.catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans
+from components.plan.addons.catalog import NamespacePlan, all_addons, chart_reference, namespace_plans
 from components.addons.crds import declare_crds
 from components.addons.ingress_secrets import ingress_inputs
 from components.plan.addons.spec import AddonSpec
 
-__all__ = ["AddonsResult", "HelmAddon", "addon_graph", "build_addons", "crd_sources"]
+__all__ = ["AddonsResult", "HelmAddon", "build_addons"]
 
 # Long enough for image pulls on a fresh cluster; a release that fails is rolled back.
 RELEASE_TIMEOUT_S = 900

@@ -42,6 +42,15 @@ def _cluster_ca(cfg, opts: pulumi.ResourceOptions):
     return cert.cert_pem, key_pem, cert.cert_pem.apply(ca_fingerprint)
 
 
+def secrets_digest(values: list) -> object:
+    """Public: a truncated SHA-256 over values that always include a generated one (the
+    client secret) reveals none of them. PLANNED while any value is not deployed."""
+    if not all(isinstance(v, pulumi.Output) for v in values):
+        return PLANNED
+    return pulumi.Output.unsecret(pulumi.Output.all(*values).apply(
+        lambda plain: "sha256-" + hashlib.sha256("\0".join(plain).encode()).hexdigest()[:16]))
+
+
 def _hash(path: str, email: str, cost: int):
     def compute(args) -> str:
         password, salt_key = args
@@ -75,4 +84,5 @@ def ingress_inputs(cfg, secrets: dict[str, pulumi.Output], parent: pulumi.Resour
             hashes[user.email] = pulumi.Output.secret(pulumi.Output.all(password, salt_key).apply(
                 _hash(user.password_secret, user.email, a.dex.bcrypt_cost)))
         connector_secrets = {env: pulumi.Output.secret(secrets[key]) for env, key in a.dex.connector_secrets.items()}
-    return IngressInputs(cert_pem, key_pem, fingerprint, client_secret, cookie_secret, hashes, connector_secrets)
+    return IngressInputs(cert_pem, key_pem, fingerprint, client_secret, cookie_secret, hashes, connector_secrets,
+                         secrets_digest)

@@ -1,14 +1,14 @@
 """Stack config values -> a validated `StackConfig`, or every problem at once.
 
-Pydantic checks shapes and types; `rules.py` and the section hooks check what spans
-fields. Errors are turned into `Finding`s that name the config path as users type it
+Pydantic checks shapes and types, the section models what spans their own fields; the
+rules that span sections belong to the plan layer, which hands them in (plan/load.py). Errors are turned into `Finding`s that name the config path as users type it
 and say how to fix it, so no traceback ever reaches a user.
 """
 from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -82,49 +82,32 @@ def _finding_from_pydantic(error: Mapping[str, Any]) -> Finding:
     return Finding(path, message, _FIXES.get(kind, ""))
 
 
-# Cross-field hooks of the sections that own their rules.
-def _section_findings(cfg: StackConfig) -> list[Finding]:
-    from components.config import addons, emulation, provisioning, tenants
-    from components.plan.rules import core as rules
-    from components.plan.rules.host_kinds import host_kind_findings
-    from components.plan.rules.network import network_findings
-    from components.plan.rules.trust import trust_findings
-    from components.plan.rules.versions import version_findings
+def _no_rules(cfg: StackConfig) -> list[Finding]:
+    return []
 
-    findings = rules.core_findings(cfg)
-    for module, name in ((addons, "addons_findings"), (provisioning, "provisioning_findings"),
-                         (tenants, "tenants_findings")):
-        hook = getattr(module, name, None)
-        if hook is not None:
-            findings += hook(cfg)  # these take the whole config: their rules span sections
-    hook = getattr(emulation, "emulation_findings", None)
-    if hook is not None and cfg.emulation is not None:
-        findings += hook(cfg)  # takes the whole config: it checks the kind image against the version
-    # The rules of the systems the values end up in: kubeadm and package versions, chart
-    # kubeVersion ranges, network arithmetic, URL trust, what each host kind reads.
-    for rule in (version_findings, network_findings, trust_findings, host_kind_findings):
-        findings += rule(cfg)
-    return findings
+
+Rules = Callable[[StackConfig], list[Finding]]
 
 
 _OPTIONAL_SECTIONS = ("provisioning", "addons", "emulation", "tenants")
 
 
-def load_stack_config(values: Mapping[str, Any]) -> StackConfig:
-    """Validate the non-secret top-level values (keys without the namespace)."""
+def load_stack_config(values: Mapping[str, Any], rules: Rules = _no_rules) -> StackConfig:
+    """Validate the non-secret top-level values (keys without the namespace): the schema,
+    then `rules` (the cross-section rules the plan layer registers, see plan/load.py)."""
     # Pulumi.yaml gives optional sections an empty default: empty means absent.
     given = {k: v for k, v in values.items() if not (k in _OPTIONAL_SECTIONS and v in ({}, []))}
     try:
         cfg = StackConfig.model_validate(given)
     except ValidationError as exc:
         raise ConfigError([_finding_from_pydantic(e) for e in exc.errors()]) from None
-    findings = _section_findings(cfg)
+    findings = rules(cfg)
     if findings:
         raise ConfigError(findings)
     return cfg
 
 
-def load_stack(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
+def load_stack(values: Mapping[str, Any], secret_keys: Collection[str] = (), rules: Rules = _no_rules) -> StackConfig:
     """Validate a whole stack's config as the engine holds it: full keys (`clusterforge:hosts`,
     `aws:region`), secrets marked by `secret_keys`. Every finding at once, or the config."""
     from components.config.secrets import plain_secret_findings, secret_key_names
@@ -139,34 +122,9 @@ def load_stack(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> 
     for name in secret_key_names(ours):
         ours.pop(name, None)  # a plain secret is reported as such, not as an unknown key
     try:
-        cfg = load_stack_config(ours)
+        cfg = load_stack_config(ours, rules)
     except ConfigError as err:
         raise ConfigError(findings + err.findings) from None
     if findings:
         raise ConfigError(findings)
     return cfg
-
-
-def secret_keys_needed(cfg: StackConfig) -> dict[str, str]:
-    """Secret config keys this stack needs -> what each is for."""
-    needed: dict[str, str] = {}
-    if cfg.uses_kubeadm:
-        needed[cfg.hosts.ssh.private_key_secret] = "SSH private key Ansible uses to reach the hosts"
-    if cfg.hosts.kind == "proxmox" and cfg.hosts.proxmox is not None:
-        needed[cfg.hosts.proxmox.api_token_secret] = "Proxmox API token (user@realm!id=uuid)"
-    prometheus = cfg.addons.prometheus
-    if prometheus.enabled and prometheus.admin_password_secret is not None:
-        needed[prometheus.admin_password_secret] = "Grafana admin password"
-    from components.plan.rules.ingress import ingress_secret_keys
-
-    needed.update(ingress_secret_keys(cfg))
-    return needed
-
-
-def missing_secret_findings(cfg: StackConfig, present: set[str]) -> list[Finding]:
-    return [
-        Finding(key, f"the secret '{purpose}' is not set",
-                f"run: pulumi config set --secret clusterforge:{key} <value>")
-        for key, purpose in sorted(secret_keys_needed(cfg).items())
-        if key not in present
-    ]

@@ -1,18 +1,16 @@
 """The `tenants` section: one namespace, account, quota and limit range per user or group.
 
 Rules that span tenants (duplicate names, namespaces other parts of the stack own, a
-quota too small for the limit range's defaults) are in `tenants_findings`, which the
-loader calls after the core rules.
+quota too small for the limit range's defaults) are in components/plan/rules/tenants.py.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
 
-from components.config.base import DnsLabel, Finding, StrictModel, join_path
-from components.config.k8s_values import Quantity, parse_quantity
+from components.config.base import DnsLabel, StrictModel
+from components.config.k8s_values import Quantity
 
 
 class TenantQuota(StrictModel):
@@ -45,56 +43,3 @@ class Tenant(StrictModel):
     retain_namespace: bool = True
 
 
-def tenants_findings(cfg) -> list[Finding]:
-    return [*_duplicates(cfg.tenants), *_taken_namespaces(cfg), *_quota_fits_defaults(cfg.tenants)]
-
-
-def _duplicates(tenants) -> Iterator[Finding]:
-    seen: set[str] = set()
-    for i, tenant in enumerate(tenants):
-        if tenant.name in seen:
-            yield Finding(join_path("tenants", i, "name"), f"tenant {tenant.name!r} is declared more than once",
-                          "give every tenant its own name, or merge the entries")
-        seen.add(tenant.name)
-
-
-def _taken_namespaces(cfg) -> Iterator[Finding]:
-    from components.plan.addons.catalog import BUILTIN_NAMESPACES, all_addons
-
-    addon_namespaces = {spec.namespace: key for key, spec in all_addons(cfg).items()}
-    for i, tenant in enumerate(cfg.tenants):
-        path = join_path("tenants", i, "name")
-        if tenant.name in BUILTIN_NAMESPACES or tenant.name.startswith("kube-"):
-            yield Finding(path, f"{tenant.name!r} is a system namespace",
-                          "pick another name; default and kube-* belong to Kubernetes")
-        elif tenant.name in addon_namespaces:
-            yield Finding(path, f"namespace {tenant.name!r} belongs to the addon "
-                          f"{addon_namespaces[tenant.name]!r}",
-                          "rename the tenant, or move the addon to another namespace")
-
-
-# quota key -> the LimitRange defaults (request, limit) that must fit under it.
-_DEFAULTS = {"cpu": ("defaultCpuRequest", "defaultCpuLimit"),
-             "memory": ("defaultMemoryRequest", "defaultMemoryLimit")}
-
-
-def _limit(tenant, camel: str) -> str:
-    return getattr(tenant.limits, "".join("_" + c.lower() if c.isupper() else c for c in camel))
-
-
-def _quota_fits_defaults(tenants) -> Iterator[Finding]:
-    """A quota below the per-container defaults rejects every pod that names no resources."""
-    for i, tenant in enumerate(tenants):
-        for quota_key, (request_key, limit_key) in _DEFAULTS.items():
-            hard = getattr(tenant.quota, quota_key)
-            for key in (request_key, limit_key):
-                default = _limit(tenant, key)
-                if parse_quantity(default) > parse_quantity(hard):
-                    yield Finding(join_path("tenants", i, "quota", quota_key),
-                                  f"{quota_key} quota {hard} is below the limit range's {key} {default}: "
-                                  "no pod that takes the defaults fits",
-                                  f"raise quota.{quota_key} to at least {default}, or lower limits.{key}")
-            if parse_quantity(_limit(tenant, request_key)) > parse_quantity(_limit(tenant, limit_key)):
-                yield Finding(join_path("tenants", i, "limits", request_key),
-                              f"the {request_key} exceeds the {limit_key}",
-                              f"make {request_key} at most {limit_key}")

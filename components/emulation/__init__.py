@@ -20,10 +20,8 @@ from components.config.model import StackConfig
 from components.kube_objects import declare
 from components.plan.emulation import kwok, kwokctl, stages
 from components.emulation.apply import KUBECONFIG_ENV
-from components.plan.emulation.capacity import capacity_table
 from components.plan.emulation.dashboard import dashboard_configmap
-from components.config.emulation import node_name
-from components.plan.emulation.nodes import emulation_specs, group_nodes, node_object
+from components.plan.emulation.nodes import emulation_specs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Relative to the project directory, where Pulumi runs the program and its commands.
@@ -155,39 +153,3 @@ def _pod_mode(cfg: StackConfig) -> str:
     emu = cfg.emulation
     assert emu is not None
     return stages.pod_stage_mode(emu.kwok.pod_stages, emu.workloads, PROJECT_ROOT)
-
-
-def declared_objects(cfg: StackConfig) -> dict[str, list[dict]]:
-    """Nodes the group Commands apply outside pulumi-kubernetes, by manifest file stem."""
-    if cfg.emulation is None:
-        return {}
-    return {f"nodes-{spec['group']}": group_nodes(spec)
-            for spec in emulation_specs(cfg.emulation, cfg.kubernetes.version)}
-
-
-def validation_sample(cfg: StackConfig) -> list[dict]:
-    """The first and last Node of every group and zone.
-
-    Nodes of one zone differ only in name-derived values (name, hostname label,
-    providerID, machine IDs), so these stand for all of them when validating a render
-    of thousands of nodes; `declared_objects` still writes every node.
-    """
-    if cfg.emulation is None:
-        return []
-    sample = []
-    for spec in emulation_specs(cfg.emulation, cfg.kubernetes.version):
-        for zone, replicas in spec["zones"]:
-            for index in sorted({0, replicas - 1} if replicas else set()):
-                sample.append(node_object(spec, node_name(spec["group"], zone, index), zone))
-    return sample
-
-
-def capacity_summary(cfg: StackConfig) -> str:
-    return capacity_table(cfg.emulation) if cfg.emulation is not None else ""
-
-
-def crd_sources(cfg: StackConfig) -> list[tuple[str, str]]:
-    """The upstream CRD `check` validates our Stages against, for the pinned KWOK."""
-    if cfg.emulation is None:
-        return []
-    return [(kwok.STAGE_CRD_FILE, kwok.stage_crd_url(cfg.emulation.kwok.version))]

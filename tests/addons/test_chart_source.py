@@ -10,7 +10,7 @@ import pytest
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack
 from components.config.base import ConfigError
-from components.config.loader import load_stack_config
+from components.plan.load import load_stack_config
 
 SHARED_CHARTS = Path(__file__).resolve().parents[2].parent / "shared" / "charts"
 

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, read_stack
-from components.config import ConfigError, load_stack_config, secret_keys_needed
+from components.config import ConfigError
+from components.plan.load import load_stack_config, secret_keys_needed
 from components.plan.rules.ingress import NATIVE_SIDECAR_MINOR
 
 

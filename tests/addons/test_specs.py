@@ -8,7 +8,8 @@ from clusterforge.validate import CrdSchemas, validate_object
 from components.plan.addons.catalog import all_addons, crd_sources, enabled_core_addons
 from components.plan.addons.dashboard import AGGREGATE_LABEL
 from components.plan.addons.spec import merge_values
-from components.config import ConfigError, load_stack_config
+from components.config import ConfigError
+from components.plan.load import load_stack_config
 
 
 def config(stack="homelab", **overrides):

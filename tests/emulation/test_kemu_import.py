@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from clusterforge import kemu_import
-from components.config import ConfigError, load_stack_config
+from components.config import ConfigError
+from components.plan.load import load_stack_config
 from components.config.addons import AddonsConfig
 from components.config.emulation import EmulationConfig, load_kemu_file
 from components.plan.emulation.nodes import emulation_specs, group_nodes

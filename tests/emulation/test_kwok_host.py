@@ -16,7 +16,7 @@ from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack
 from components.config.base import ConfigError
 from components.config.kwok_cluster import KwokClusterConfig
-from components.config.loader import load_stack_config
+from components.plan.load import load_stack_config
 from components.plan.emulation import kwokctl
 
 COMMAND = "command:local:Command"

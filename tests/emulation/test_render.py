@@ -62,7 +62,7 @@ def test_bench_scaling_hits_the_exact_total_and_plans_a_ten_percent_cut():
 
 def test_validation_sample_is_first_and_last_node_of_each_zone():
     from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
-    from components.emulation import declared_objects, validation_sample
+    from components.plan.emulation.objects import declared_objects, validation_sample
 
     cfg, _ = prepare_offline(apply_overrides(read_stack("emulated"), _small()))
     sample = validation_sample(cfg)

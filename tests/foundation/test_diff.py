@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 from clusterforge.cli import main
-from clusterforge.diff import as_markdown, as_text, diff_plans
+from clusterforge.diff import as_text, diff_plans
+from clusterforge.diff_markdown import as_markdown
 
 
 def plan(*resources):

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import apply_overrides, read_stack
-from components.config import ConfigError, load_stack_config
+from components.config import ConfigError
+from components.plan.load import load_stack_config
 from components.config.hosts import HostsConfig
 from components.plan.hosts.expand import expand_hosts
 

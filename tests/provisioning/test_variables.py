@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from clusterforge.stackfile import read_stack
-from components.config.loader import load_stack_config
+from components.plan.load import load_stack_config
 from components.plan.provisioning.variables import playbook_vars
 
 # What playbooks/roles/{package_sources,swap,node_packages,kernel,timesync,containerd} read from the inventory.

@@ -6,8 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, read_stack
-from components.config import ConfigError, load_stack_config
-from components.config.tenants import Tenant, TenantLimits, TenantQuota, tenants_findings
+from components.config import ConfigError
+from components.plan.load import load_stack_config
+from components.config.tenants import Tenant, TenantLimits, TenantQuota
+from components.plan.rules.tenants import tenants_findings
 
 
 ONPREM = load_stack_config(read_stack("onprem").namespaced())

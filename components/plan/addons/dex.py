@@ -11,7 +11,7 @@ import uuid
 
 from components.plan.addons.gateway import route
 from components.plan.addons.ingress_inputs import (DEX_PORT, DEX_RELEASE, INJECTION_LABELS, OAUTH2_PROXY_CLIENT_ID,
-                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_url, secrets_digest)
+                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_url)
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://charts.dexidp.io"
@@ -54,7 +54,7 @@ def dex(cfg, ingress: IngressInputs) -> AddonSpec:
     values = {"config": dex_config(cfg), "https": {"enabled": False},
               "envFrom": [{"secretRef": {"name": DEX_SECRETS}}],
               # Environment is read at start: a changed secret restarts Dex.
-              "podAnnotations": {SECRETS_DIGEST_ANNOTATION: secrets_digest(list(data.values()))}}
+              "podAnnotations": {SECRETS_DIGEST_ANNOTATION: ingress.secrets_digest(list(data.values()))}}
     prerequisites = (obj("v1", "Secret", DEX_SECRETS, d.namespace, type="Opaque", stringData=data),)
     objects = (route(cfg, "dex", d.namespace, "/dex/", DEX_RELEASE, DEX_PORT),)
     return AddonSpec(key="dex", release=DEX_RELEASE, namespace=d.namespace, chart="dex", repository=REPOSITORY,

@@ -7,8 +7,8 @@ can never be deployed with a placeholder secret.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 CA_ISSUER = "clusterforge-ca"  # the CA ClusterIssuer, and the Secret holding the CA
@@ -40,6 +40,10 @@ class IngressInputs:
     cookie_secret: Any  # secret, 32 bytes
     password_hashes: dict[str, Any] = field(default_factory=dict)  # email -> secret bcrypt hash
     connector_secrets: dict[str, Any] = field(default_factory=dict)  # env name -> secret
+    # values -> a pod annotation for the Secret a container reads at start: a changed secret
+    # changes it and so restarts the pods. Under Pulumi a digest of the Outputs
+    # (ingress_secrets.py); while planning PLANNED.
+    secrets_digest: Callable[[list[Any]], Any] = field(default=lambda values: PLANNED, compare=False, repr=False)
 
 
 class _Planned:
@@ -85,15 +89,3 @@ def cluster_host(service: str, namespace: str, cfg) -> str:
 def gateway_pod_labels() -> dict[str, str]:
     """The labels the gateway chart gives its pods for release GATEWAY_RELEASE."""
     return {"app": GATEWAY_RELEASE, "istio": GATEWAY_RELEASE.removeprefix("istio-")}
-
-
-def secrets_digest(values: list[Any]) -> Any:
-    """A pod annotation for the Secret its container reads at start: a changed secret
-    changes it and so restarts the pods. Public: a truncated SHA-256 over values that
-    always include a generated one (the client secret) reveals none of them."""
-    import pulumi
-
-    if not all(isinstance(v, pulumi.Output) for v in values):
-        return PLANNED
-    return pulumi.Output.unsecret(pulumi.Output.all(*values).apply(
-        lambda plain: "sha256-" + hashlib.sha256("\0".join(plain).encode()).hexdigest()[:16]))

@@ -13,8 +13,7 @@ import json
 from components.plan.addons.gateway import route
 from components.plan.addons.ingress_inputs import (CA_BUNDLE, CA_FILE, CA_FINGERPRINT_ANNOTATION, GRAFANA_SERVICE, INJECTION_LABELS,
                              OAUTH2_PROXY_CLIENT_ID, OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE,
-                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_host, public_url,
-                             secrets_digest)
+                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_host, public_url)
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://oauth2-proxy.github.io/manifests"
@@ -70,7 +69,7 @@ def oauth2_proxy(cfg, ingress: IngressInputs) -> AddonSpec:
         "extraVolumeMounts": [{"name": "clusterforge-ca", "mountPath": CA_DIR, "readOnly": True}],
         # It reads the CA at start: a new CA restarts it.
         "podAnnotations": {CA_FINGERPRINT_ANNOTATION: ingress.ca_fingerprint,
-                           SECRETS_DIGEST_ANNOTATION: secrets_digest([ingress.client_secret, ingress.cookie_secret])},
+                           SECRETS_DIGEST_ANNOTATION: ingress.secrets_digest([ingress.client_secret, ingress.cookie_secret])},
     }
     bundle = obj("v1", "ConfigMap", CA_BUNDLE, o.namespace, data={CA_FILE: ingress.ca_cert_pem})
     credentials = obj("v1", "Secret", CREDENTIALS_SECRET, o.namespace, type="Opaque", stringData={

@@ -1,0 +1,60 @@
+"""The one registry of rules that span config sections, in the order they report.
+
+The schema (components/config) checks each section on its own; these rules need more
+than one section or the plan (expanded hosts, the addon catalog). Each names the config
+paths it reads, so the rule behind a path is one lookup away. `cross_section_findings`
+runs them all: every finding at once, so a user fixes a stack in one pass.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from components.config.base import Finding
+from components.config.emulation import emulation_findings
+from components.config.model import StackConfig
+from components.config.provisioning import provisioning_findings
+from components.plan.rules.addons import addons_findings
+from components.plan.rules.core import core_findings
+from components.plan.rules.host_kinds import host_kind_findings
+from components.plan.rules.network import network_findings
+from components.plan.rules.tenants import tenants_findings
+from components.plan.rules.trust import trust_findings
+from components.plan.rules.versions import version_findings
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    paths: tuple[str, ...]  # the config paths it reads (sections or fields)
+    check: Callable[[StackConfig], list[Finding]]
+
+
+def _emulation(cfg: StackConfig) -> list[Finding]:
+    # The node groups, and the kind node image against kubernetes.version.
+    return emulation_findings(cfg) if cfg.emulation is not None else []
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("hosts: pools, addresses, names, quorum, endpoint, Proxmox placement",
+         ("hosts", "kubernetes.podCidr", "kubernetes.serviceCidr", "kubernetes.ha",
+          "kubernetes.controlPlaneEndpoint", "emulation.nodeGroups"), core_findings),
+    Rule("addons: MetalLB pool, secure ingress, chart names, dependencies and packages",
+         ("addons", "hosts", "kubernetes"), addons_findings),
+    Rule("provisioning: containerd for the Kubernetes minor, the air-gapped mirror",
+         ("provisioning", "kubernetes.version"), provisioning_findings),
+    Rule("tenants: unique names, namespaces nobody else owns, quotas over the defaults",
+         ("tenants", "addons"), tenants_findings),
+    Rule("emulation: node groups, the kind node image", ("emulation", "hosts.kindCluster", "kubernetes.version"),
+         _emulation),
+    Rule("versions: kubeadm's skew, chart kubeVersion ranges", ("kubernetes.version", "addons"), version_findings),
+    Rule("network arithmetic: service, pod and host ranges", ("kubernetes", "hosts", "addons.calico"),
+         network_findings),
+    Rule("trust: URLs, keys and mirrors", ("hosts.proxmox", "hosts.kwokCluster", "addons", "provisioning"),
+         trust_findings),
+    Rule("host kinds: what each kind reads and ignores", ("hosts", "emulation.kwok"), host_kind_findings),
+)
+
+
+def cross_section_findings(cfg: StackConfig) -> list[Finding]:
+    return [finding for rule in RULES for finding in rule.check(cfg)]
