@@ -8,6 +8,7 @@ import pulumi
 
 from components import deployed as last
 from components.cluster import Cluster
+from components.plan.stack_plan import build_plan
 from components.stack_config import refuse, stack_config_or_exit
 
 config, secrets = stack_config_or_exit()
@@ -15,7 +16,8 @@ deployed = last.read_deployed()
 changes = last.deployed_findings(config, deployed)
 if changes:
     refuse(changes)
-cluster = Cluster(config.cluster.name, config, secrets, deployed)
+# The plan is computed once, here, and every component reads from it.
+cluster = Cluster(config.cluster.name, build_plan(config), secrets, deployed)
 
 pulumi.export("clusterName", config.cluster.name)
 pulumi.export("kubernetesVersion", config.kubernetes.version)

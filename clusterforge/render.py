@@ -129,15 +129,33 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _inventory(cfg: StackConfig) -> str:
+def _inventory(cfg: StackConfig, recording: Recording) -> str:
+    """The inventory the phases run with: read from the program's own reset-on-destroy
+    command (whose stdin is the whole cluster's inventory; each per-node command gets its
+    host's slice of it). Where addresses are known only after apply (a cloud), the same
+    plan with the planned hosts, placeholders in place of the addresses."""
     if not cfg.uses_kubeadm:
         return "# kind clusters are not provisioned with Ansible: no inventory\nall: {}\n"
-    from components.plan.hosts.expand import host_specs
+    recorded = run_inventory(recording)
+    if recorded is not None:
+        return dump_yaml(recorded)
     from components.plan.provisioning.work import plan_work
+    from components.plan.stack_plan import build_plan
 
-    # The whole cluster's inventory, as the cluster-wide phases get it (each per-node command
-    # gets its host's slice); every input in its vars, so `ansible-playbook -i` runs with it.
-    return dump_yaml(plan_work(cfg, host_specs(cfg)).inventory)
+    return dump_yaml(plan_work(cfg, build_plan(cfg).hosts).inventory)
+
+
+def run_inventory(recording: Recording) -> dict | None:
+    """The inventory on the reset-on-destroy command's stdin, None while it is unknown."""
+    from components.provisioning import RESET_ON_DESTROY
+
+    for reg in recording.resources:
+        if reg.name == RESET_ON_DESTROY and reg.type == "command:local:Command":
+            try:
+                return json.loads(reg.inputs.get("stdin", ""))["inventory"]
+            except (ValueError, KeyError, TypeError):
+                return None
+    return None
 
 
 def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] | None = None,
@@ -174,7 +192,7 @@ def render_stack(stack: str, out: Path | None = None, overrides: dict[str, Any] 
         _write(out / "releases" / _file_name(doc["namespace"], doc["name"]), dump_yaml(doc))
     a["releases"] = out / "releases"
 
-    a["inventory"] = _write(out / "inventory.yaml", _inventory(cfg))
+    a["inventory"] = _write(out / "inventory.yaml", _inventory(cfg, recording))
     a["graph"] = _write(out / "graph.dot", graph.dot(plan["resources"]))
     svg = out / "graph.svg"
     dot = shutil.which("dot")

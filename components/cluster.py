@@ -9,11 +9,11 @@ import pulumi
 
 from components.access import ClusterAccess
 from components.addons import build_addons
-from components.config.model import StackConfig
 from components.deployed import Deployed
 from components.emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from components.hosts import build_hosts
 from components.kube import cluster_provider
+from components.plan.stack_plan import StackPlan
 from components.provisioning import build_provisioning
 from components.tenants import build_tenants
 
@@ -25,9 +25,10 @@ TENANTS_AFTER = ("calico", "openebs")
 class Cluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
 
-    def __init__(self, name: str, cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
+    def __init__(self, name: str, stack_plan: StackPlan, secrets: dict[str, pulumi.Output[str]],
                  deployed: Deployed | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:index:Cluster", name, None, opts)
+        cfg = stack_plan.config
 
         if cfg.hosts.kind == "kind":
             access: ClusterAccess = build_kind_cluster(cfg, parent=self)
@@ -36,7 +37,7 @@ class Cluster(pulumi.ComponentResource):
             access = build_kwok_cluster(cfg, parent=self)
             host_names = []
         else:
-            hosts = build_hosts(cfg, secrets, parent=self)
+            hosts = build_hosts(stack_plan, secrets, parent=self)
             access = build_provisioning(cfg, hosts, secrets, parent=self, deployed=deployed)
             host_names = [h.name for h in hosts.hosts]
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.config.model import StackConfig
 from components.plan.hosts.aws_spec import (api_address_args, instance_args, key_pair_args, security_group_args, subnet_args,
                        tags, vpc_args)
-from components.plan.hosts.expand import expand_hosts, protected
+from components.plan.hosts.expand import protected
+from components.plan.stack_plan import StackPlan
 from components.hosts.outputs import HostOutput, HostsResult
 
 
 class AwsHosts(pulumi.ComponentResource):
-    def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, stack_plan: StackPlan, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:hosts:AwsHosts", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        cfg = stack_plan.config
         conf = cfg.hosts.aws
         provider = aws.Provider("aws", region=conf.region, opts=child)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -45,7 +46,7 @@ class AwsHosts(pulumi.ComponentResource):
 
         self.hosts: list[HostOutput] = []
         instances: list[pulumi.Resource] = []
-        for plan in expand_hosts(cfg.hosts):
+        for plan in stack_plan.host_plans:
             instance = aws.ec2.Instance(
                 plan.spec.name, **instance_args(cfg, plan), subnet_id=subnet_id,
                 vpc_security_group_ids=[group.id], key_name=key.key_name,
@@ -69,6 +70,6 @@ class AwsHosts(pulumi.ComponentResource):
         self.register_outputs({"hosts": [h.name for h in self.hosts]})
 
 
-def build_aws_hosts(cfg: StackConfig, parent: pulumi.Resource) -> HostsResult:
-    hosts = AwsHosts("aws", cfg, opts=pulumi.ResourceOptions(parent=parent))
+def build_aws_hosts(stack_plan: StackPlan, parent: pulumi.Resource) -> HostsResult:
+    hosts = AwsHosts("aws", stack_plan, opts=pulumi.ResourceOptions(parent=parent))
     return HostsResult(hosts=hosts.hosts, resources=hosts.resources)

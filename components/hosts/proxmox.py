@@ -4,25 +4,26 @@ from __future__ import annotations
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
-from components.config.model import StackConfig
 from components.plan.rules.proxmox import quorum_placement_risk
-from components.plan.hosts.expand import expand_hosts, protected
+from components.plan.hosts.expand import protected
+from components.plan.stack_plan import StackPlan
 from components.hosts.outputs import HostOutput, HostsResult
 from components.plan.hosts.proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
                            template_args, template_nodes)
 
 
 class ProxmoxHosts(pulumi.ComponentResource):
-    def __init__(self, name: str, cfg: StackConfig, api_token: pulumi.Output[str],
+    def __init__(self, name: str, stack_plan: StackPlan, api_token: pulumi.Output[str],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:hosts:ProxmoxHosts", name, None, opts)
+        cfg = stack_plan.config
         px = cfg.hosts.proxmox
         provider = proxmoxve.Provider(
             "proxmox", endpoint=px.endpoint, insecure=px.insecure, api_token=api_token,
             opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
-        plans = expand_hosts(cfg.hosts)
+        plans = list(stack_plan.host_plans)
         if px.insecure:
             pulumi.log.warn("clusterforge:hosts.proxmox.insecure is true: the Proxmox API's TLS certificate is "
                             "not verified, so the API token goes to whoever answers; trust the Proxmox CA "
@@ -63,8 +64,8 @@ class ProxmoxHosts(pulumi.ComponentResource):
         self.register_outputs({"hosts": [h.name for h in self.hosts]})
 
 
-def build_proxmox_hosts(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
+def build_proxmox_hosts(stack_plan: StackPlan, secrets: dict[str, pulumi.Output[str]],
                         parent: pulumi.Resource) -> HostsResult:
-    hosts = ProxmoxHosts("proxmox", cfg, secrets[cfg.hosts.proxmox.api_token_secret],
+    hosts = ProxmoxHosts("proxmox", stack_plan, secrets[stack_plan.config.hosts.proxmox.api_token_secret],
                          opts=pulumi.ResourceOptions(parent=parent))
     return HostsResult(hosts=hosts.hosts, resources=hosts.resources)

@@ -28,7 +28,7 @@ from components.deployed import Deployed
 from components.hosts.outputs import HostOutput, HostsResult
 from components.plan.hosts.spec import HostSpec
 from components.provisioning.commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
-from components.plan.provisioning.phases import init_host, split_retiring
+from components.plan.provisioning.endpoint import init_host
 from components.plan.provisioning.work import WorkPlan, plan_work
 
 __all__ = ["RUN_PHASE", "RESET_ON_DESTROY", "build_provisioning", "input_document"]

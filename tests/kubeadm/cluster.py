@@ -12,7 +12,8 @@ from typing import Any
 
 from components.plan.provisioning import kubeadm_config as kc
 from components.plan.provisioning.inventory import build_inventory
-from components.plan.provisioning.phases import init_host, split_retiring
+from components.plan.provisioning.endpoint import init_host
+from components.plan.provisioning.phases import split_retiring
 from components.plan.provisioning.work import node_config
 from tests.testbed import inventory as testbed
 from tests.testbed.hosts import Testbed

@@ -16,7 +16,8 @@ from clusterforge.validate import validate_object
 from components.plan.hosts.expand import expand_hosts
 from components.plan.hosts.spec import KNOWN_AFTER_APPLY, HostSpec, Taint
 from components.plan.provisioning import kubeadm_config as kc
-from components.plan.provisioning.phases import init_host, kubeadm_vars, phase_inputs
+from components.plan.provisioning.endpoint import init_host
+from components.plan.provisioning.phases import kubeadm_vars, phase_inputs
 
 SCHEMAS = Path(kc.__file__).parent / "schemas"
 KUBEADM = jsonschema.Draft202012Validator(json.loads((SCHEMAS / "kubeadm-v1beta4.json").read_text()))

@@ -13,6 +13,7 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from components.plan.hosts.spec import HostSpec
+from components.plan.provisioning.endpoint import cert_sans
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
@@ -54,7 +55,7 @@ class ClusterSettings:
         air = cfg.provisioning.air_gapped
         host = endpoint.rsplit(":", 1)[0]
         return cls(version=k.version.lstrip("v"), endpoint=endpoint, pod_cidr=k.pod_cidr,
-                   service_cidr=k.service_cidr, cert_sans=tuple(sorted({*k.cert_sans, host, *extra_sans})),
+                   service_cidr=k.service_cidr, cert_sans=tuple(cert_sans(cfg, (host, *extra_sans))),
                    cluster_domain=k.cluster_domain, cluster_name=cfg.cluster.name,
                    image_repository=air.image_repository if air else None,
                    ha=control_planes > 1 or k.ha.mode != "none")

@@ -10,7 +10,8 @@ from components.config.model import StackConfig
 from components.plan.hosts.spec import HostSpec
 from components.plan.provisioning import kubeadm_config as kc
 from components.plan.provisioning.inventory import build_inventory
-from components.plan.provisioning.variables import control_plane_endpoint, playbook_vars
+from components.plan.provisioning.endpoint import api_endpoint, cert_sans, client_endpoint, init_host
+from components.plan.provisioning.variables import playbook_vars
 
 # The phases (playbooks) a stack runs, in the graph's order (prepare and join run per host,
 # see work.py; the others once for the cluster). `upgrade` is a no-op while every node runs
@@ -27,36 +28,9 @@ def split_retiring(retire: Collection[str], hosts: Sequence[HostSpec]) -> tuple[
     return [h for h in hosts if h.name not in retire], [h for h in hosts if h.name in retire]
 
 
-def init_host(hosts: Sequence[HostSpec]) -> HostSpec:
-    """The control-plane node that runs `kubeadm init` (the first by name)."""
-    control_planes = sorted((h for h in hosts if h.role == "control-plane"), key=lambda h: h.name)
-    if not control_planes:
-        raise ValueError("a kubeadm cluster needs at least one control-plane host")
-    return control_planes[0]
-
-
-def endpoint(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[str, int]:
-    """host, port the nodes reach the API server at, taking the first control plane's address
-    from the resolved hosts (a cloud address is known only at apply, not in the planned specs)."""
-    k = cfg.kubernetes
-    if k.control_plane_endpoint is not None or k.ha.vip is not None:
-        return control_plane_endpoint(cfg)
-    return init_host(hosts).internal_address, 6443
-
-
-def client_endpoint(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[str, int]:
-    """host, port kubectl and the Pulumi provider use (the handed-over kubeconfig): the
-    configured endpoint or VIP, else the first control plane's SSH address, which on a cloud
-    is its public (Elastic) address and elsewhere its one address."""
-    k = cfg.kubernetes
-    if k.control_plane_endpoint is not None or k.ha.vip is not None:
-        return control_plane_endpoint(cfg)
-    return init_host(hosts).ssh_address, 6443
-
-
 def kubeadm_vars(cfg: StackConfig, hosts: Sequence[HostSpec]) -> dict[str, Any]:
     """The kubeadm part of the playbook variables: documents per host, init host, kube-vip."""
-    host, port = endpoint(cfg, hosts)
+    host, port = api_endpoint(cfg, hosts)
     control_planes = sum(h.role == "control-plane" for h in hosts)
     settings = kc.ClusterSettings.from_config(cfg, f"{host}:{port}", control_planes,
                                               extra_sans=(client_endpoint(cfg, hosts)[0],))
@@ -78,12 +52,12 @@ def phase_inputs(cfg: StackConfig, hosts: Sequence[HostSpec]) -> tuple[dict[str,
     """(inventory, variables) every phase runs with. Retiring hosts are only in the
     inventory's `retiring` group; everything else (init host, kubeadm documents) is the rest."""
     staying, retiring = split_retiring(cfg.hosts.retire, hosts)
-    host, port = endpoint(cfg, staying)
+    host, port = api_endpoint(cfg, staying)
     client_host, client_port = client_endpoint(cfg, staying)
     variables = {**playbook_vars(cfg), **kubeadm_vars(cfg, staying),
                  "control_plane_endpoint": f"{host}:{port}",
                  "client_endpoint": f"{client_host}:{client_port}",
-                 "cert_sans": sorted({*cfg.kubernetes.cert_sans, host, client_host})}
+                 "cert_sans": cert_sans(cfg, (host, client_host))}
     return build_inventory(staying, {}, retiring), variables
 
 

@@ -1,7 +1,8 @@
 """The variables every playbook gets, derived from the stack config (pure).
 
 They go into the inventory's `all.vars`, so the inventory file alone says how a cluster
-is built; and their hash is part of each provisioning phase's triggers.
+is built; and their hash is part of each provisioning phase's triggers. The endpoints and
+SANs, which need the resolved hosts, come from endpoint.py (see phases.phase_inputs).
 """
 from __future__ import annotations
 
@@ -9,23 +10,10 @@ from typing import Any
 
 from components.config.model import StackConfig
 from components.config.provisioning import containerd_minimums
-from components.plan.hosts.expand import expand_hosts
-
-
-def control_plane_endpoint(cfg: StackConfig) -> tuple[str, int]:
-    """host, port clients use for the API server: explicit, the HA VIP, or the first control plane."""
-    k = cfg.kubernetes
-    if k.control_plane_endpoint is not None:
-        return k.control_plane_endpoint.host, k.control_plane_endpoint.port
-    if k.ha.vip is not None:
-        return str(k.ha.vip), 6443
-    first = next(p for p in expand_hosts(cfg.hosts) if p.spec.role == "control-plane")
-    return first.spec.internal_address, 6443
 
 
 def playbook_vars(cfg: StackConfig) -> dict[str, Any]:
     k = cfg.kubernetes
-    host, port = control_plane_endpoint(cfg)
     variables: dict[str, Any] = {
         "cluster_name": cfg.cluster.name,
         "kubernetes_version": k.version.lstrip("v"),
@@ -33,8 +21,6 @@ def playbook_vars(cfg: StackConfig) -> dict[str, Any]:
         "pod_cidr": str(k.pod_cidr),
         "service_cidr": str(k.service_cidr),
         "cluster_domain": k.cluster_domain,
-        "control_plane_endpoint": f"{host}:{port}",
-        "cert_sans": sorted({*k.cert_sans, host}),
         "ha_mode": k.ha.mode,
         # prepare refuses an installed containerd the minor does not support.
         "containerd_minimum_versions": list(containerd_minimums(k.minor) or ()),
