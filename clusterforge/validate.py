@@ -29,9 +29,7 @@ from packaging.version import Version
 from components.plan.addons.ingress_inputs import PLANNED
 
 from clusterforge.mockrun import SECRET_TEXT, UNKNOWN_TEXT
-
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
+from components.config.k8s_names import dns1123_subdomain_errors
 
 @dataclass(frozen=True, order=True)
 class ObjectFinding:
@@ -110,7 +108,7 @@ def _metadata_findings(obj: dict) -> list[ObjectFinding]:
     name = meta.get("name")
     if not name:
         return [ObjectFinding(object_id(obj), "metadata.name", "missing: every object needs a name")]
-    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    if dns1123_subdomain_errors(name):
         return [ObjectFinding(object_id(obj), "metadata.name", f"{name!r} is not a DNS subdomain")]
     return []
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 
-from components.config.k8s_names import dns1123_subdomain_errors, invalid
+from components.config.k8s_names import DNS1123_SUBDOMAIN_FMT, dns1123_subdomain_errors, invalid
 
 
 def _pattern(regex: str, what: str, fix: str, max_len: int | None = None):
@@ -47,7 +47,7 @@ AwsInstanceType = Annotated[str, _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2
                                           "use a type such as m7i.large or g6.xlarge")]
 # Helm: release names are DNS subdomains of at most 53 characters (ValidateReleaseName);
 # chart names match Chart.yaml's name rule.
-HelmRelease = Annotated[str, _pattern(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+HelmRelease = Annotated[str, _pattern(DNS1123_SUBDOMAIN_FMT,
                                       "a Helm release name",
                                       "use lower-case letters, digits, '-' and '.'", 53)]
 HelmChart = Annotated[str, _pattern(r"[a-zA-Z0-9._-]+", "a Helm chart name",

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from components.config.base import Addon, DnsLabel, PinnedVersion, StrictModel
 from components.config.base import values_mapping as _values_mapping
+from components.config.k8s_names import dns1123_subdomain_errors
 
 # Go durations as cert-manager and Istio read them, in whole hours/minutes/seconds.
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -87,8 +88,7 @@ class GatewayConfig(StrictModel):
     @classmethod
     def _dns_names(cls, value: list[str]) -> list[str]:
         for name in value:
-            labels = name.split(".")
-            if len(name) > 253 or not all(re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", label) for label in labels):
+            if dns1123_subdomain_errors(name):
                 raise ValueError(f"{name!r} is not a DNS name; use lower-case labels separated by dots")
         return value
 

@@ -10,6 +10,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Iterator
 
+from kubernetes.utils.quantity import format_quantity as k8s_format_quantity
+
 from components.config.emulation import EmulationConfig, NodeGroup, node_name, parse_quantity
 
 FAKE_KEY = "kwok.x-k8s.io/node"
@@ -28,18 +30,17 @@ _BINARY_SUFFIXES = (("Ei", 2**60), ("Pi", 2**50), ("Ti", 2**40), ("Gi", 2**30), 
 
 
 def format_quantity(value: Decimal, like: str) -> str:
-    """Canonical text of a quantity, in binary suffixes when `like` used them."""
+    """Canonical text of a quantity, in binary suffixes when `like` used them (the
+    Kubernetes client's formatter; this only picks the suffix)."""
     if value == value.to_integral_value():
         whole = int(value)
         if any(like.endswith(s) for s, _ in _BINARY_SUFFIXES) and whole:
             for suffix, size in _BINARY_SUFFIXES:
                 if whole % size == 0:
-                    return f"{whole // size}{suffix}"
-        return str(whole)
+                    return k8s_format_quantity(Decimal(whole), suffix, quantize=Decimal(1))
+        return k8s_format_quantity(Decimal(whole), "")
     millis = value * 1000
-    if millis == millis.to_integral_value():
-        return f"{int(millis)}m"
-    return f"{int(value * 10**9)}n"
+    return k8s_format_quantity(value, "m" if millis == millis.to_integral_value() else "n", quantize=Decimal(1))
 
 
 def allocatable(capacity: dict[str, str], reserved: dict[str, str]) -> dict[str, str]:
