@@ -12,17 +12,17 @@ from components.plan.stack_plan import build_plan
 from components.stack_config import refuse, stack_config_or_exit
 
 config, secrets = stack_config_or_exit()
+plan = build_plan(config)  # computed once, here; every component reads from it
 deployed = last.read_deployed()
-changes = last.deployed_findings(config, deployed)
+changes = last.deployed_findings(plan, deployed)
 if changes:
     refuse(changes)
-# The plan is computed once, here, and every component reads from it.
-cluster = Cluster(config.cluster.name, build_plan(config), secrets, deployed)
+cluster = Cluster(config.cluster.name, plan, secrets, deployed)
 
 pulumi.export("clusterName", config.cluster.name)
 pulumi.export("kubernetesVersion", config.kubernetes.version)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 if cluster.tenant_kubeconfigs is not None:
     pulumi.export("tenantKubeconfigs", cluster.tenant_kubeconfigs)  # a secret: tenant -> kubeconfig
-for name, value in last.record(config, cluster.ready).items():
+for name, value in last.record(plan, cluster.ready).items():
     pulumi.export(name, value)

@@ -115,7 +115,8 @@ def _diff(args) -> int:
 
 
 def _policy(args) -> int:
-    from clusterforge.policy_run import PolicyConfigError, as_markdown, as_text, blocking, check_stack, load_config
+    from clusterforge.policy_run import (PolicyConfigError, as_markdown, as_text, blocking, check_stack,
+                                         load_config)
 
     try:
         config = load_config(Path(args.config) if args.config else None)

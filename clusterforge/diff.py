@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups, node_group_sizes,
-                           replace_reason, secret_changes, size_changes)
+from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups,
+                                       node_group_sizes, replace_reason, secret_changes, size_changes)
 
 
 @dataclass

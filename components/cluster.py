@@ -9,7 +9,7 @@ import pulumi
 
 from components.access import ClusterAccess
 from components.addons import build_addons
-from components.deployed import Deployed
+from components.plan.deployed import Deployed
 from components.emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from components.hosts import build_hosts
 from components.kube import cluster_provider

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands, kwok_overrides,
-                         missing_binaries, toolchain_bin, up, update)
+from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands,
+                                    kwok_overrides, missing_binaries, toolchain_bin, up, update)
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack
 

@@ -16,8 +16,8 @@ import yaml
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from components.config.base import DnsLabel, Finding, PinnedVersion, StrictModel, join_path
-from components.config.k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors, invalid,
-                        qualified_name_errors)
+from components.config.k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors,
+                                         invalid, qualified_name_errors)
 from components.config.images import pinned_image_ref
 from components.config.k8s_values import Quantity, parse_quantity
 from components.config.kind_cluster import KindClusterConfig

@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from components.config.base import DnsLabel, StrictModel
-from components.config.formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName, InterfaceName,
-                      LinuxUser, ProxmoxNode, ProxmoxStorage)
+from components.config.formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName,
+                                       InterfaceName, LinuxUser, ProxmoxNode, ProxmoxStorage)
 from components.config.k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
 from components.config.secrets import SshPublicKey
 from components.config.kind_cluster import KindClusterConfig

@@ -9,7 +9,7 @@ from components.plan.hosts.expand import protected
 from components.plan.stack_plan import StackPlan
 from components.hosts.outputs import HostOutput, HostsResult
 from components.plan.hosts.proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
-                           template_args, template_nodes)
+                                                template_args, template_nodes)
 
 
 class ProxmoxHosts(pulumi.ComponentResource):
@@ -28,7 +28,7 @@ class ProxmoxHosts(pulumi.ComponentResource):
             pulumi.log.warn("clusterforge:hosts.proxmox.insecure is true: the Proxmox API's TLS certificate is "
                             "not verified, so the API token goes to whoever answers; trust the Proxmox CA "
                             "instead (README: Proxmox's certificate) and remove insecure")
-        risk = quorum_placement_risk(cfg)
+        risk = quorum_placement_risk(cfg, plans)
         if risk:  # accepted in config, else the config would have been refused
             pulumi.log.warn(f"clusterforge:hosts.proxmox.requireQuorumOnNodeLoss is false: {risk}")
         if not px.template.image_checksum:

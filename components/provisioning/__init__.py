@@ -24,7 +24,7 @@ import pulumi_command as command
 
 from components.access import ClusterAccess
 from components.config.model import StackConfig
-from components.deployed import Deployed
+from components.plan.deployed import Deployed
 from components.hosts.outputs import HostOutput, HostsResult
 from components.plan.hosts.spec import HostSpec
 from components.provisioning.commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command

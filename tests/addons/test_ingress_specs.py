@@ -14,7 +14,8 @@ from clusterforge.validate import CrdSchemas, validate_object
 from components.plan.addons.catalog import all_addons, crd_sources, enabled_core_addons, namespace_plans
 from components.plan.addons.dex import CLIENT_SECRET_ENV, DEX_SECRETS, hash_env, user_id
 from components.plan.addons.gateway import route
-from components.plan.addons.ingress_inputs import AUTH_EXCLUDED_PATHS, PLANNED, SECRETS_DIGEST_ANNOTATION, issuer_url
+from components.plan.addons.ingress_inputs import (AUTH_EXCLUDED_PATHS, PLANNED, SECRETS_DIGEST_ANNOTATION,
+                                                   issuer_url)
 from components.plan.addons.oauth2_proxy import toml
 from components.plan.addons.passwords import derived_salt, hash_cost, password_hash
 from components.config.ingress import duration_seconds

@@ -11,7 +11,8 @@ import pytest
 from clusterforge.mockrun import ProgramRefused, run_stack
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from components.config import ConfigError
-from components.deployed import Deployed, dropped_host_findings, recorded
+from components.plan.deployed import Deployed, dropped_host_findings, recorded
+from components.plan.stack_plan import build_plan
 
 HOMELAB = ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
 WITHOUT_WORKER_3 = {"hosts.pools[1].count": 2, "hosts.overrides": {}}
@@ -25,31 +26,31 @@ def config(overrides=None):
 def previous(overrides=None):
     """The outputs a completed deployment of homelab (with `overrides`) saved."""
     return {"clusterName": "homelab", "kubeconfig": "[secret]", "kubernetesVersion": "1.36.2",
-            **recorded(config(overrides))}
+            **recorded(build_plan(config(overrides)))}
 
 
 def test_the_record_lists_every_declared_host_and_the_retired_ones():
-    assert recorded(config()) == {"hosts": HOMELAB, "retiredHosts": [], "vmIds": {
+    assert recorded(build_plan(config())) == {"hosts": HOMELAB, "retiredHosts": [], "vmIds": {
         "cp-1": 201, "cp-2": 202, "cp-3": 203, "worker-1": 301, "worker-2": 302, "worker-3": 303}}
-    assert recorded(config({"hosts.retire": ["worker-3"]}))["retiredHosts"] == ["worker-3"]
+    assert recorded(build_plan(config({"hosts.retire": ["worker-3"]})))["retiredHosts"] == ["worker-3"]
 
 
 def test_dropping_a_host_never_retired_is_refused_with_the_pool_path_and_the_fix():
-    [finding] = dropped_host_findings(config(WITHOUT_WORKER_3), Deployed.from_outputs(previous()))
+    [finding] = dropped_host_findings(build_plan(config(WITHOUT_WORKER_3)), Deployed.from_outputs(previous()))
     assert str(finding) == (
         "clusterforge:hosts.pools[1].count: worker-3 is in the cluster (the last deployment has it) but no "
         "longer declared, and was never retired: dropping it now deletes its machine without draining it "
         "(fix: declare worker-3 again and list it in hosts.retire; once `pulumi up` has drained and removed "
         "it, drop it from both)")
     renamed_pool = config({"hosts.pools[1].name": "node", "hosts.overrides": {}})
-    paths = {f.path for f in dropped_host_findings(renamed_pool, Deployed.from_outputs(previous()))}
+    paths = {f.path for f in dropped_host_findings(build_plan(renamed_pool), Deployed.from_outputs(previous()))}
     assert paths == {"hosts.pools"}
 
 
 @pytest.mark.parametrize("outputs", [{}, {"clusterName": "homelab", "kubeconfig": "[secret]"}],
                          ids=["new stack", "deployed by an older clusterforge"])
 def test_nothing_to_check_against_refuses_nothing(outputs):
-    assert dropped_host_findings(config(WITHOUT_WORKER_3), Deployed.from_outputs(outputs)) == []
+    assert dropped_host_findings(build_plan(config(WITHOUT_WORKER_3)), Deployed.from_outputs(outputs)) == []
 
 
 def test_the_program_refuses_before_declaring_any_resource():

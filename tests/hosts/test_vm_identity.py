@@ -141,8 +141,9 @@ def test_default_placement_spreads_control_planes_and_the_rule_matches_quorum(me
     if nodes >= members:
         assert max(per_node.values()) == 1
     from components.config.model import StackConfig
+    from components.plan.hosts.expand import expand_hosts
     from components.plan.rules.proxmox import quorum_placement_risk
     stack = StackConfig.model_validate({"cluster": {"name": "t"}, "kubernetes": {"version": "1.36.2"},
                                         "hosts": cfg.model_dump(by_alias=True, exclude_none=True)})
     survives = all(members - held >= members // 2 + 1 for held in per_node.values())
-    assert (quorum_placement_risk(stack) is None) == (members < 3 or survives)
+    assert (quorum_placement_risk(stack, expand_hosts(stack)) is None) == (members < 3 or survives)

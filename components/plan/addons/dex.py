@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 
 from components.plan.addons.gateway import route
-from components.plan.addons.ingress_inputs import (DEX_PORT, DEX_RELEASE, INJECTION_LABELS, OAUTH2_PROXY_CLIENT_ID,
-                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_url)
+from components.plan.addons.ingress_inputs import (DEX_PORT, DEX_RELEASE, INJECTION_LABELS,
+                                                   OAUTH2_PROXY_CLIENT_ID, SECRETS_DIGEST_ANNOTATION,
+                                                   IngressInputs, issuer_url, public_url)
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://charts.dexidp.io"

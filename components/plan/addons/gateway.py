@@ -8,8 +8,9 @@ route does: nothing is ever served without them.
 from __future__ import annotations
 
 from components.plan.addons.ingress_inputs import (AUTH_EXCLUDED_PATHS, CA_ISSUER, EXT_AUTHZ_PROVIDER,
-                             GATEWAY, GATEWAY_RELEASE, GATEWAY_TLS_SECRET, IngressInputs, cluster_host,
-                             gateway_hosts, gateway_pod_labels, issuer_url)
+                                                   GATEWAY, GATEWAY_RELEASE, GATEWAY_TLS_SECRET,
+                                                   IngressInputs, cluster_host, gateway_hosts,
+                                                   gateway_pod_labels, issuer_url)
 from components.plan.addons.istio import REPOSITORY
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 

@@ -8,8 +8,9 @@ happens at admission, so the render shows these settings; the Job example exerci
 """
 from __future__ import annotations
 
-from components.plan.addons.ingress_inputs import (CA_FINGERPRINT_ANNOTATION, EXT_AUTHZ_PROVIDER, INJECTION_LABELS,
-                             OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE, IngressInputs, cluster_host)
+from components.plan.addons.ingress_inputs import (CA_FINGERPRINT_ANNOTATION, EXT_AUTHZ_PROVIDER,
+                                                   INJECTION_LABELS, OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE,
+                                                   IngressInputs, cluster_host)
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://istio-release.storage.googleapis.com/charts"

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 
 from components.plan.addons.gateway import route
-from components.plan.addons.ingress_inputs import (CA_BUNDLE, CA_FILE, CA_FINGERPRINT_ANNOTATION, GRAFANA_SERVICE, INJECTION_LABELS,
-                             OAUTH2_PROXY_CLIENT_ID, OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE,
-                             SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url, public_host, public_url)
+from components.plan.addons.ingress_inputs import (CA_BUNDLE, CA_FILE, CA_FINGERPRINT_ANNOTATION,
+                                                   GRAFANA_SERVICE, INJECTION_LABELS, OAUTH2_PROXY_CLIENT_ID,
+                                                   OAUTH2_PROXY_PORT, OAUTH2_PROXY_RELEASE,
+                                                   SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url,
+                                                   public_host, public_url)
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://oauth2-proxy.github.io/manifests"

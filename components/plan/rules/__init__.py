@@ -7,13 +7,14 @@ runs them all: every finding at once, so a user fixes a stack in one pass.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from components.config.base import Finding
 from components.config.emulation import emulation_findings
 from components.config.model import StackConfig
 from components.config.provisioning import provisioning_findings
+from components.plan.hosts.expand import HostPlan
 from components.plan.rules.addons import addons_findings
 from components.plan.rules.core import core_findings
 from components.plan.rules.host_kinds import host_kind_findings
@@ -21,13 +22,18 @@ from components.plan.rules.network import network_findings
 from components.plan.rules.tenants import tenants_findings
 from components.plan.rules.trust import trust_findings
 from components.plan.rules.versions import version_findings
+from components.plan.stack_plan import build_plan
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
     paths: tuple[str, ...]  # the config paths it reads (sections or fields)
-    check: Callable[[StackConfig], list[Finding]]
+    check: Callable[[StackConfig, Sequence[HostPlan]], list[Finding]]  # (config, expanded hosts)
+
+
+def _config_only(check: Callable[[StackConfig], list[Finding]]):
+    return lambda cfg, hosts: check(cfg)
 
 
 def _emulation(cfg: StackConfig) -> list[Finding]:
@@ -42,19 +48,22 @@ RULES: tuple[Rule, ...] = (
     Rule("addons: MetalLB pool, secure ingress, chart names, dependencies and packages",
          ("addons", "hosts", "kubernetes"), addons_findings),
     Rule("provisioning: containerd for the Kubernetes minor, the air-gapped mirror",
-         ("provisioning", "kubernetes.version"), provisioning_findings),
+         ("provisioning", "kubernetes.version"), _config_only(provisioning_findings)),
     Rule("tenants: unique names, namespaces nobody else owns, quotas over the defaults",
-         ("tenants", "addons"), tenants_findings),
+         ("tenants", "addons"), _config_only(tenants_findings)),
     Rule("emulation: node groups, the kind node image", ("emulation", "hosts.kindCluster", "kubernetes.version"),
-         _emulation),
-    Rule("versions: kubeadm's skew, chart kubeVersion ranges", ("kubernetes.version", "addons"), version_findings),
+         _config_only(_emulation)),
+    Rule("versions: kubeadm's skew, chart kubeVersion ranges", ("kubernetes.version", "addons"),
+         _config_only(version_findings)),
     Rule("network arithmetic: service, pod and host ranges", ("kubernetes", "hosts", "addons.calico"),
          network_findings),
     Rule("trust: URLs, keys and mirrors", ("hosts.proxmox", "hosts.kwokCluster", "addons", "provisioning"),
-         trust_findings),
-    Rule("host kinds: what each kind reads and ignores", ("hosts", "emulation.kwok"), host_kind_findings),
+         _config_only(trust_findings)),
+    Rule("host kinds: what each kind reads and ignores", ("hosts", "emulation.kwok"),
+         _config_only(host_kind_findings)),
 )
 
 
 def cross_section_findings(cfg: StackConfig) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule.check(cfg)]
+    hosts = build_plan(cfg).host_plans  # expanded once for every rule
+    return [finding for rule in RULES for finding in rule.check(cfg, hosts)]

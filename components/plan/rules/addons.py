@@ -2,13 +2,16 @@
 cluster ranges, user chart names against the catalog's releases, chart packages on disk."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ipaddress import IPv4Address
 from pathlib import Path
 
 from components.config.addons import CORE_ADDONS, parse_address_range
 from components.config.base import Finding, join_path
+from components.config.model import StackConfig
 from components.plan.addons.catalog import all_addons, enabled_core_addons
-from components.plan.hosts.expand import expand_hosts
+from components.plan.hosts.expand import HostPlan
 from components.plan.rules.ingress import ingress_findings
 
 
@@ -16,7 +19,7 @@ def _overlaps(a: tuple[IPv4Address, IPv4Address], b: tuple[IPv4Address, IPv4Addr
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def _metallb_findings(cfg) -> list[Finding]:
+def _metallb_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> list[Finding]:
     mlb = cfg.addons.metallb
     if not mlb.enabled:
         return []
@@ -25,7 +28,7 @@ def _metallb_findings(cfg) -> list[Finding]:
                         "list ranges (a-b) or CIDRs on the host network that no host or DHCP uses")]
     findings = []
     k = cfg.kubernetes
-    hosts = {plan.address: plan.spec.name for plan in expand_hosts(cfg.hosts) if plan.address is not None}
+    host_at = {plan.address: plan.spec.name for plan in hosts if plan.address is not None}
     net = cfg.hosts.network
     parsed: list[tuple[int, tuple[IPv4Address, IPv4Address]]] = []
     for i, text in enumerate(mlb.addresses):
@@ -43,7 +46,7 @@ def _metallb_findings(cfg) -> list[Finding]:
         if net is not None and not (span[0] in net.cidr and span[1] in net.cidr):
             findings.append(Finding(path, f"{text} is not inside the host network {net.cidr}",
                                     "L2 announcements only reach the host network; pick addresses in it"))
-        taken = sorted(f"{a} ({n})" for a, n in hosts.items() if span[0] <= a <= span[1])
+        taken = sorted(f"{a} ({n})" for a, n in host_at.items() if span[0] <= a <= span[1])
         if net is not None and net.gateway is not None and span[0] <= net.gateway <= span[1]:
             taken.append(f"{net.gateway} (gateway)")
         if k.ha.vip is not None and span[0] <= k.ha.vip <= span[1]:
@@ -80,8 +83,8 @@ def _chart_name_findings(cfg) -> list[Finding]:
     return findings
 
 
-def addons_findings(cfg) -> list[Finding]:
-    findings = _metallb_findings(cfg)
+def addons_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> list[Finding]:
+    findings = _metallb_findings(cfg, hosts)
     # A broken MetalLB pool is reported once, not again as a gateway address outside it.
     findings += ingress_findings(cfg, metallb_valid=not findings)
     findings += _chart_name_findings(cfg)

@@ -1,22 +1,22 @@
 """Cross-field rules over the core sections (cluster, kubernetes, hosts).
 
 Each rule returns findings instead of raising, so every problem is reported at once.
-Sections owned elsewhere add theirs through `<section>_findings(cfg)` hooks that the
-loader calls after these.
+They take the hosts expanded once by the registry (rules/__init__.py), which runs the
+other areas' rules after these.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address, ip_address
 
-from components.plan.hosts.expand import expand_hosts, pool_addresses
+from components.plan.hosts.expand import HostPlan, pool_addresses
 from components.config.base import Finding, join_path
 from components.config.model import StackConfig
 from components.plan.rules.proxmox import proxmox_findings
 
 
-def core_findings(cfg: StackConfig) -> list[Finding]:
+def core_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> list[Finding]:
     rules = (
         _network_overlaps,
         _host_kind_sections,
@@ -30,10 +30,10 @@ def core_findings(cfg: StackConfig) -> list[Finding]:
         proxmox_findings,
         _retirements,
     )
-    return [finding for rule in rules for finding in rule(cfg)]
+    return [finding for rule in rules for finding in rule(cfg, hosts)]
 
 
-def _network_overlaps(cfg: StackConfig) -> Iterator[Finding]:
+def _network_overlaps(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     k = cfg.kubernetes
     if k.pod_cidr.overlaps(k.service_cidr):
         yield Finding("kubernetes.serviceCidr", f"{k.service_cidr} overlaps the pod CIDR {k.pod_cidr}",
@@ -47,7 +47,7 @@ def _network_overlaps(cfg: StackConfig) -> Iterator[Finding]:
                           "pick a range that no host, router or VIP uses")
 
 
-def _host_kind_sections(cfg: StackConfig) -> Iterator[Finding]:
+def _host_kind_sections(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     h = cfg.hosts
     needs = {"proxmox": "proxmox", "aws": "aws", "kind": "kindCluster", "kwok": "kwokCluster"}
     fields = {"kindCluster": "kind_cluster", "kwokCluster": "kwok_cluster"}
@@ -97,7 +97,7 @@ def _schedulable(group) -> bool:
     return not group.fake_taint and all(t.effect == "PreferNoSchedule" for t in group.node_template.taints)
 
 
-def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
+def _pool_shapes(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     kind = cfg.hosts.kind
     for i, pool in enumerate(cfg.hosts.pools):
         path = join_path("hosts", "pools", i)
@@ -121,7 +121,7 @@ def _pool_shapes(cfg: StackConfig) -> Iterator[Finding]:
                           "remove the static addresses")
 
 
-def _no_external_etcd(cfg: StackConfig) -> Iterator[Finding]:
+def _no_external_etcd(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     # kubeadm here runs etcd stacked on the control planes; dedicated etcd hosts would be
     # created and counted for quorum but never get etcd, so the role is refused outright.
     for i, pool in enumerate(cfg.hosts.pools):
@@ -132,7 +132,7 @@ def _no_external_etcd(cfg: StackConfig) -> Iterator[Finding]:
                           "use role control-plane (1, 3 or 5 hosts give etcd its quorum) or worker")
 
 
-def _addresses_in_network(cfg: StackConfig) -> Iterator[Finding]:
+def _addresses_in_network(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     net = cfg.hosts.network
     if net is None:
         return
@@ -162,7 +162,7 @@ def _addresses_in_network(cfg: StackConfig) -> Iterator[Finding]:
                       "use the router's address on the host network")
 
 
-def _duplicate_names_and_addresses(cfg: StackConfig) -> Iterator[Finding]:
+def _duplicate_names_and_addresses(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     first_use: dict[str, int] = {}
     for i, pool in enumerate(cfg.hosts.pools):
         if pool.name in first_use:
@@ -177,10 +177,10 @@ def _duplicate_names_and_addresses(cfg: StackConfig) -> Iterator[Finding]:
         reserved[net.gateway] = "the gateway"
     if cfg.kubernetes.ha.vip is not None:
         reserved[cfg.kubernetes.ha.vip] = "the control-plane VIP"
-    for plan in expand_hosts(cfg.hosts):
+    for plan in hosts:
         if plan.address is None:
             continue
-        where = _address_path(cfg, plan)
+        where = address_path(cfg, plan)
         if plan.address in reserved:
             yield Finding(where, f"host {plan.spec.name} gets {plan.address}, which is {reserved[plan.address]}",
                           "move the host or the reserved address")
@@ -191,7 +191,7 @@ def _duplicate_names_and_addresses(cfg: StackConfig) -> Iterator[Finding]:
             seen[plan.address] = plan.spec.name
 
 
-def _address_path(cfg: StackConfig, plan) -> str:
+def address_path(cfg: StackConfig, plan) -> str:
     """The config path that gave a host its address."""
     override = cfg.hosts.overrides.get(plan.spec.name)
     if override is not None and override.address is not None:
@@ -201,21 +201,21 @@ def _address_path(cfg: StackConfig, plan) -> str:
     return join_path("hosts", "pools", plan.pool_index, "firstAddress")
 
 
-def _overrides_name_hosts(cfg: StackConfig) -> Iterator[Finding]:
-    known = {plan.spec.name for plan in expand_hosts(cfg.hosts)}
+def _overrides_name_hosts(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
+    known = {plan.spec.name for plan in hosts}
     for name in sorted(cfg.hosts.overrides):
         if name not in known:
             yield Finding(join_path("hosts", "overrides", name), f"no host is named {name!r}",
                           f"use one of: {', '.join(sorted(known)) or 'no hosts declared'}")
 
 
-def _control_plane_quorum(cfg: StackConfig) -> Iterator[Finding]:
+def _control_plane_quorum(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     if not cfg.uses_kubeadm:
         return
     retired = set(cfg.hosts.retire)
     counts: Counter = Counter()
     first_pool: dict[str, int] = {}
-    for plan in expand_hosts(cfg.hosts):
+    for plan in hosts:
         if plan.spec.name not in retired:
             counts[plan.spec.role] += 1
         first_pool.setdefault(plan.spec.role, plan.pool_index)
@@ -231,7 +231,7 @@ def _control_plane_quorum(cfg: StackConfig) -> Iterator[Finding]:
                       f"use {members - 1} or {members + 1} control-plane hosts")
 
 
-def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
+def _endpoint_and_ha(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     if not cfg.uses_kubeadm:
         return
     k = cfg.kubernetes
@@ -265,8 +265,8 @@ def _endpoint_and_ha(cfg: StackConfig) -> Iterator[Finding]:
                           "drop controlPlaneEndpoint (it defaults to the VIP) or make them agree")
 
 
-def _retirements(cfg: StackConfig) -> Iterator[Finding]:
-    plans = {plan.spec.name: plan for plan in expand_hosts(cfg.hosts)}
+def _retirements(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
+    plans = {plan.spec.name: plan for plan in hosts}
     for i, name in enumerate(cfg.hosts.retire):
         if name not in plans:
             yield Finding(join_path("hosts", "retire", i), f"no host is named {name!r}",

@@ -15,10 +15,13 @@
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address, IPv4Network
 
 from components.config.base import Finding
+from components.config.model import StackConfig
+from components.plan.hosts.expand import HostPlan, pool_addresses
+from components.plan.rules.core import address_path
 
 SERVICE_SUBNET_MIN_PREFIX = 12  # kubeadm's MaximumBitsForServiceSubnet = 20
 NODE_CIDR_MASK = 24  # kube-controller-manager --node-cidr-mask-size for IPv4
@@ -34,12 +37,12 @@ RESERVED = {
 }
 
 
-def network_findings(cfg) -> list[Finding]:
+def network_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> list[Finding]:
     rules = (_service_range, _pod_range, _reserved_ranges, _network_and_broadcast, _aws_ranges)
-    return [f for rule in rules for f in rule(cfg)]
+    return [f for rule in rules for f in rule(cfg, hosts)]
 
 
-def _service_range(cfg) -> Iterator[Finding]:
+def _service_range(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     cidr = cfg.kubernetes.service_cidr
     if cidr.prefixlen < SERVICE_SUBNET_MIN_PREFIX:
         yield Finding("kubernetes.serviceCidr", f"{cidr} is too large; kubeadm allows at most 20 host bits "
@@ -51,7 +54,7 @@ def _service_range(cfg) -> Iterator[Finding]:
                       "use a /28 or larger range, e.g. 10.96.0.0/12")
 
 
-def _pod_range(cfg) -> Iterator[Finding]:
+def _pod_range(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     cidr = cfg.kubernetes.pod_cidr
     if cidr.prefixlen > NODE_CIDR_MASK:
         yield Finding("kubernetes.podCidr", f"{cidr} is smaller than one node's pod range (/{NODE_CIDR_MASK}); "
@@ -68,7 +71,7 @@ def _pod_range(cfg) -> Iterator[Finding]:
                       f"use a blockSize of at least {cidr.prefixlen}, or a larger podCidr")
 
 
-def _reserved_ranges(cfg) -> Iterator[Finding]:
+def _reserved_ranges(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     k = cfg.kubernetes
     for key, cidr in (("podCidr", k.pod_cidr), ("serviceCidr", k.service_cidr)):
         for reserved, what in RESERVED.items():
@@ -87,9 +90,7 @@ def _edge(address: IPv4Address, net: IPv4Network) -> str | None:
     return None
 
 
-def _network_and_broadcast(cfg) -> Iterator[Finding]:
-    from components.plan.hosts.expand import expand_hosts, pool_addresses
-    from components.plan.rules.core import _address_path as address_path
+def _network_and_broadcast(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
 
     net = cfg.hosts.network
     if net is None:
@@ -103,7 +104,7 @@ def _network_and_broadcast(cfg) -> Iterator[Finding]:
     # A pool that runs past the network is reported as such (hosts.pools[i].count) already.
     past = {i for i, pool in enumerate(cfg.hosts.pools) if (a := pool_addresses(pool)) and a[-1] is not None
             and a[-1] not in net.cidr}
-    for plan in expand_hosts(cfg.hosts):
+    for plan in hosts:
         if plan.pool_index in past:
             continue
         if plan.address is not None and (what := _edge(plan.address, net.cidr)):
@@ -111,7 +112,7 @@ def _network_and_broadcast(cfg) -> Iterator[Finding]:
             yield Finding(path, f"host {plan.spec.name} gets {plan.address}, {what} of {net.cidr}", fix)
 
 
-def _aws_ranges(cfg) -> Iterator[Finding]:
+def _aws_ranges(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     aws = cfg.hosts.aws
     if cfg.hosts.kind != "aws" or aws is None:
         return

@@ -8,10 +8,10 @@ etcd quorum with one Proxmox node is refused unless the stack says it accepts th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from components.plan.hosts.expand import expand_hosts, pool_vm_id_base
+from components.plan.hosts.expand import HostPlan, pool_vm_id_base
 from components.config.base import Finding, join_path
 from components.config.model import StackConfig
 
@@ -26,15 +26,15 @@ class IdBlock(NamedTuple):
         return self.first <= other.last and other.first <= self.last
 
 
-def proxmox_findings(cfg: StackConfig) -> Iterator[Finding]:
+def proxmox_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     if cfg.hosts.proxmox is None or cfg.hosts.kind != "proxmox":
         return
-    yield from _node_names(cfg)
-    yield from _vm_id_blocks(cfg)
-    yield from _quorum_on_node_loss(cfg)
+    yield from _node_names(cfg, hosts)
+    yield from _vm_id_blocks(cfg, hosts)
+    yield from _quorum_on_node_loss(cfg, hosts)
 
 
-def _node_names(cfg: StackConfig) -> Iterator[Finding]:
+def _node_names(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     px = cfg.hosts.proxmox
     nodes = set(px.nodes)
     for i, node in enumerate(px.nodes):
@@ -63,7 +63,7 @@ def pool_blocks(cfg: StackConfig) -> list[IdBlock]:
     return blocks
 
 
-def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
+def _vm_id_blocks(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     px = cfg.hosts.proxmox
     templates = [IdBlock(px.template.vm_id + i, px.template.vm_id + i, f"the template on {node}",
                          "hosts.proxmox.template.vmId") for i, node in enumerate(px.nodes)]
@@ -76,10 +76,10 @@ def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
             if block.overlaps(other):
                 yield Finding(block.path, f"the VM ID block of {block.owner} ({span}) overlaps {other.owner} "
                               f"({other.first}..{other.last})", fix)
-        hosts = len([p for p in expand_hosts(cfg.hosts) if p.pool_index == i])
-        if hosts > px.vm_ids_per_pool:
+        in_pool = sum(p.pool_index == i for p in hosts)
+        if in_pool > px.vm_ids_per_pool:
             yield Finding(join_path("hosts", "pools", i, "count"),
-                          f"{hosts} hosts do not fit the pool's block of {px.vm_ids_per_pool} VM IDs ({span})",
+                          f"{in_pool} hosts do not fit the pool's block of {px.vm_ids_per_pool} VM IDs ({span})",
                           "split the pool, or raise hosts.proxmox.vmIdsPerPool and pin every existing pool's "
                           "current first ID with vmIdBase so no VM ID moves")
     # Blocks that do not overlap keep pool-numbered VMs apart, so only a pinned ID can collide.
@@ -87,7 +87,7 @@ def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
     # clusterforge keeps its ID); that pool's growth into it is refused here.
     owners: dict[int, str] = {block.first: block.owner for block in templates}
     pinned = {name for name, override in cfg.hosts.overrides.items() if override.vm_id is not None}
-    for plan in expand_hosts(cfg.hosts):
+    for plan in hosts:
         if plan.vm_id in owners and (plan.spec.name in pinned or owners[plan.vm_id] in pinned):
             yield Finding(join_path("hosts", "overrides", plan.spec.name, "vmId"),
                           f"VM ID {plan.vm_id} of {plan.spec.name} is already used by {owners[plan.vm_id]}",
@@ -95,10 +95,10 @@ def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
         owners.setdefault(plan.vm_id, plan.spec.name)
 
 
-def quorum_placement_risk(cfg: StackConfig) -> str | None:
+def quorum_placement_risk(cfg: StackConfig, hosts: Sequence[HostPlan]) -> str | None:
     """Why one Proxmox node's loss would break etcd quorum with this placement, or None."""
     retired = set(cfg.hosts.retire)
-    plans = [p for p in expand_hosts(cfg.hosts) if p.spec.name not in retired]
+    plans = [p for p in hosts if p.spec.name not in retired]
     role = "etcd" if any(p.spec.role == "etcd" for p in plans) else "control-plane"
     members = [p for p in plans if p.spec.role == role]
     if len(members) < 3:
@@ -113,10 +113,10 @@ def quorum_placement_risk(cfg: StackConfig) -> str | None:
             f"losing that node loses etcd quorum (a majority of {len(members) // 2 + 1} is needed)")
 
 
-def _quorum_on_node_loss(cfg: StackConfig) -> Iterator[Finding]:
+def _quorum_on_node_loss(cfg: StackConfig, hosts: Sequence[HostPlan]) -> Iterator[Finding]:
     if not cfg.hosts.proxmox.require_quorum_on_node_loss:
         return
-    risk = quorum_placement_risk(cfg)
+    risk = quorum_placement_risk(cfg, hosts)
     if risk:
         yield Finding("hosts.proxmox.nodes", risk,
                       "add Proxmox nodes (at least as many as the control planes), place the control planes "
