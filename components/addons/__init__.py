@@ -8,6 +8,7 @@ the first addon installing there; later addons in it wait for that declaration.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulumi
@@ -16,7 +17,8 @@ import pulumi_random as random
 
 from ..config.model import StackConfig
 from ..kube_objects import declare
-from .catalog import NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources, namespace_plans
+from .catalog import (STAGES, TENANT_STAGE, NamespacePlan, addon_graph, all_addons, chart_reference, crd_sources,
+                      namespace_plans)
 from .crds import declare_crds
 from .ingress_secrets import ingress_inputs
 from .spec import AddonSpec
@@ -98,7 +100,11 @@ def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
 
 
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
-                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> AddonsResult:
+                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
+                 before_tenant_stage: Callable[[dict[str, pulumi.Resource]], list[pulumi.Resource]] | None = None,
+                 ) -> AddonsResult:
+    """`before_tenant_stage` declares the tenants, once, from the releases declared so far,
+    and returns what TENANT_STAGE addons wait for (the tenants' namespaces)."""
     extra = {}
     ingress = ingress_inputs(cfg, secrets, parent)
     if ingress is not None:
@@ -109,8 +115,13 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
     plans = namespace_plans(specs)
     addons: dict[str, HelmAddon] = {}
     namespaces: dict[str, pulumi.Resource] = {}
+    tenant_ready: list[pulumi.Resource] | None = None
     for key, spec in specs.items():  # stage order: dependencies and namespace owners come first
-        needs = [addons[d] for d in spec.depends_on]
+        in_tenant_stage = STAGES.get(key, 0) >= TENANT_STAGE
+        if in_tenant_stage and tenant_ready is None:
+            tenant_ready = before_tenant_stage({k: a.release for k, a in addons.items()}) \
+                if before_tenant_stage else []
+        needs = [addons[d] for d in spec.depends_on] + (tenant_ready if in_tenant_stage else [])
         plan = plans.get(spec.namespace)
         # An addon waits for the whole component (release and objects) of what it needs.
         addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
@@ -119,4 +130,6 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
                                 opts=pulumi.ResourceOptions(parent=parent))
         if addons[key].namespace is not None:
             namespaces.setdefault(spec.namespace, addons[key].namespace)
+    if tenant_ready is None and before_tenant_stage is not None:
+        before_tenant_stage({k: a.release for k, a in addons.items()})
     return AddonsResult(releases={k: a.release for k, a in addons.items()})

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import Addon, DnsLabel, Finding, PinnedVersion, StrictModel, join_path
 from .base import values_mapping as _values_mapping
+from .datalab import JupyterhubConfig, SparkOperatorConfig, TrainingOperatorConfig
 from .ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
 from .formats import ConfigKeyName, HelmChart, HelmRelease
 from .k8s_names import Labels
@@ -137,11 +138,14 @@ class AddonsConfig(StrictModel):
     istio: IstioConfig = IstioConfig()
     dex: DexConfig = DexConfig()
     oauth2_proxy: Oauth2ProxyConfig = Oauth2ProxyConfig()
+    jupyterhub: JupyterhubConfig = JupyterhubConfig()
+    spark_operator: SparkOperatorConfig = SparkOperatorConfig()
+    training_operator: TrainingOperatorConfig = TrainingOperatorConfig()
     charts: list[ChartConfig] = []
 
 
 CORE_ADDONS = ("calico", "openebs", "metallb", "dashboard", "prometheus", "nvidiaDevicePlugin",
-               "certManager", "istio", "dex", "oauth2Proxy")
+               "certManager", "istio", "dex", "oauth2Proxy", "jupyterhub", "sparkOperator", "trainingOperator")
 
 
 def parse_address_range(text: str) -> tuple[IPv4Address, IPv4Address]:
@@ -232,12 +236,14 @@ def _chart_name_findings(cfg) -> list[Finding]:
 
 def addons_findings(cfg) -> list[Finding]:
     from ..addons.catalog import all_addons, enabled_core_addons
+    from .datalab_rules import datalab_findings
     from .ingress_rules import ingress_findings
 
     findings = _metallb_findings(cfg)
     # A broken MetalLB pool is reported once, not again as a gateway address outside it.
     findings += ingress_findings(cfg, metallb_valid=not findings)
     findings += _chart_name_findings(cfg)
+    findings += datalab_findings(cfg)
 
     findings += _chart_source_findings(cfg, all_addons(cfg))
     enabled = set(enabled_core_addons(cfg)) | {c.name for c in cfg.addons.charts}
