@@ -41,7 +41,7 @@ class HelmAddon(pulumi.ComponentResource):
 
     def __init__(self, spec: AddonSpec, provider: k8s.Provider, depends_on: list[pulumi.Resource],
                  owns: NamespacePlan | None = None, namespace: pulumi.Resource | None = None,
-                 opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None, release_after: list[pulumi.Resource] | None = None):
         super().__init__("clusterforge:addons:HelmAddon", spec.key, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
@@ -71,7 +71,8 @@ class HelmAddon(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=RELEASE_TIMEOUT_S,
-            opts=after(*ready))
+            # What only the release needs (the tenants' namespaces it puts objects in).
+            opts=after(*ready, *(release_after or [])))
         after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
         self.objects = _declare_all(spec.objects, after_release)
         self.register_outputs({"release": self.release.name})
@@ -121,13 +122,14 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
         if in_tenant_stage and tenant_ready is None:
             tenant_ready = before_tenant_stage({k: a.release for k, a in addons.items()}) \
                 if before_tenant_stage else []
-        needs = [addons[d] for d in spec.depends_on] + (tenant_ready if in_tenant_stage else [])
+        needs = [addons[d] for d in spec.depends_on]
         plan = plans.get(spec.namespace)
         # An addon waits for the whole component (release and objects) of what it needs.
         addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
                                 owns=plan if plan is not None and plan.owner == key else None,
                                 namespace=namespaces.get(spec.namespace),
-                                opts=pulumi.ResourceOptions(parent=parent))
+                                opts=pulumi.ResourceOptions(parent=parent),
+                                release_after=tenant_ready if in_tenant_stage else None)
         if addons[key].namespace is not None:
             namespaces.setdefault(spec.namespace, addons[key].namespace)
     if tenant_ready is None and before_tenant_stage is not None:
