@@ -78,13 +78,22 @@ def _profile(cfg, slug: str, name: str, profile, default: bool) -> dict:
             "kubespawner_override": override}
 
 
+def profile_enabled(cfg, name: str) -> bool:
+    """Explicit setting, else: the CPU profile always, the GPU one where the device plugin runs."""
+    from .gpu import wanted
+
+    enabled = getattr(cfg.addons.jupyterhub.profiles, name).enabled
+    return enabled if enabled is not None else (name == "cpu" or wanted(cfg))
+
+
 def profiles(cfg) -> list[dict]:
     p = cfg.addons.jupyterhub.profiles
+    cpu, gpu = profile_enabled(cfg, "cpu"), profile_enabled(cfg, "gpu")
     out = []
-    if p.cpu.enabled:
+    if cpu:
         out.append(_profile(cfg, "cpu", "CPU server", p.cpu, default=True))
-    if p.gpu.enabled:
-        out.append(_profile(cfg, "gpu", "GPU server", p.gpu, default=not p.cpu.enabled))
+    if gpu:
+        out.append(_profile(cfg, "gpu", "GPU server", p.gpu, default=not cpu))
     return out
 
 

@@ -13,7 +13,8 @@ from .k8s_values import PositiveQuantity
 class NotebookProfile(StrictModel):
     """One server size users pick at start: guaranteed (requested) and limited CPU and memory."""
 
-    enabled: bool = True
+    # Unset: the CPU profile is on, the GPU profile when the NVIDIA device plugin is.
+    enabled: bool | None = None
     cpu: PositiveQuantity = "500m"
     cpu_limit: PositiveQuantity = "2"
     memory: PositiveQuantity = "1Gi"

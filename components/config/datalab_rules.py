@@ -38,17 +38,16 @@ def _jupyterhub_needs(cfg) -> Iterator[Finding]:
 
 def _notebook_profiles(cfg) -> Iterator[Finding]:
     from ..addons.gpu import wanted as device_plugin_wanted
+    from ..addons.jupyterhub import profile_enabled
 
     hub = cfg.addons.jupyterhub
     if not hub.enabled:
         return
-    profiles = {"cpu": hub.profiles.cpu, "gpu": hub.profiles.gpu}
-    if not any(p.enabled for p in profiles.values()):
+    profiles = {name: getattr(hub.profiles, name) for name in ("cpu", "gpu") if profile_enabled(cfg, name)}
+    if not profiles:
         yield Finding("addons.jupyterhub.profiles", "every notebook profile is disabled: no server can start",
                       "enable profiles.cpu or profiles.gpu")
     for name, profile in profiles.items():
-        if not profile.enabled:
-            continue
         base = join_path("addons", "jupyterhub", "profiles", name)
         for request, limit in (("cpu", "cpuLimit"), ("memory", "memoryLimit")):
             asked = getattr(profile, request)
@@ -58,7 +57,7 @@ def _notebook_profiles(cfg) -> Iterator[Finding]:
                               "Kubernetes rejects a request above its limit",
                               f"make {request} at most {limit}")
     gpu = hub.profiles.gpu
-    if gpu.enabled and gpu.gpus == 0:
+    if "gpu" in profiles and gpu.gpus == 0:
         yield Finding("addons.jupyterhub.profiles.gpu.gpus", "the GPU profile requests no GPU",
                       "request at least 1, or set profiles.gpu.enabled: false")
     if gpu.enabled and gpu.gpus and not device_plugin_wanted(cfg):

@@ -169,3 +169,12 @@ def test_user_values_merge_over_ours(cfg):
     assert specs["jupyterhub"].values["singleuser"]["storage"] == {"type": "dynamic", "capacity": "5Gi"}
     assert specs["sparkOperator"].values["controller"] == {"replicas": 2}
     assert specs["sparkOperator"].values["spark"]["jobNamespaces"] == ["alice", "bob"]
+
+
+def test_the_gpu_profile_follows_the_device_plugin_unless_set():
+    no_gpus = prepare_offline(apply_overrides(read_stack("datalab"), {"hosts.overrides.worker-3.gpus": 0}))[0]
+    assert [p["slug"] for p in jupyterhub.profiles(no_gpus)] == ["cpu"]
+    gpu_only = prepare_offline(apply_overrides(read_stack("datalab"), {
+        "addons.jupyterhub.profiles.cpu.enabled": False}))[0]
+    [only] = jupyterhub.profiles(gpu_only)
+    assert (only["slug"], only["default"]) == ("gpu", True)
