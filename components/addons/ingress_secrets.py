@@ -22,6 +22,7 @@ from components.plan.addons.passwords import password_hash
 
 CLIENT_SECRET = "oauth2-proxy-client-secret"
 COOKIE_SECRET = "oauth2-proxy-cookie-secret"
+JUPYTERHUB_CLIENT_SECRET = "jupyterhub-client-secret"
 SALT_KEY = "dex-password-salt-key"
 
 
@@ -75,6 +76,10 @@ def ingress_inputs(cfg, secrets: dict[str, pulumi.Output], parent: pulumi.Resour
         cookie = random.RandomPassword(COOKIE_SECRET, length=COOKIE_SECRET_BYTES, special=False, opts=opts)
         client_secret = pulumi.Output.secret(client.result)
         cookie_secret = pulumi.Output.secret(cookie.result)
+    hub_secret = None
+    if a.jupyterhub.enabled:  # its own Dex client: a leaked hub secret does not open the gateway login
+        hub_secret = pulumi.Output.secret(
+            random.RandomPassword(JUPYTERHUB_CLIENT_SECRET, length=32, special=False, opts=opts).result)
     hashes, connector_secrets = {}, {}
     if a.dex.enabled:
         if a.dex.static_users:
@@ -85,4 +90,4 @@ def ingress_inputs(cfg, secrets: dict[str, pulumi.Output], parent: pulumi.Resour
                 _hash(user.password_secret, user.email, a.dex.bcrypt_cost)))
         connector_secrets = {env: pulumi.Output.secret(secrets[key]) for env, key in a.dex.connector_secrets.items()}
     return IngressInputs(cert_pem, key_pem, fingerprint, client_secret, cookie_secret, hashes, connector_secrets,
-                         secrets_digest)
+                         hub_secret, secrets_digest)

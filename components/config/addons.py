@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.config.base import Addon, DnsLabel, PinnedVersion, StrictModel
 from components.config.base import values_mapping as _values_mapping
+from components.config.datalab import JupyterhubConfig, SparkOperatorConfig, TrainingOperatorConfig
 from components.config.ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
 from components.config.formats import ConfigKeyName, HelmChart, HelmRelease
 from components.config.k8s_names import Labels
@@ -136,11 +137,14 @@ class AddonsConfig(StrictModel):
     istio: IstioConfig = IstioConfig()
     dex: DexConfig = DexConfig()
     oauth2_proxy: Oauth2ProxyConfig = Oauth2ProxyConfig()
+    jupyterhub: JupyterhubConfig = JupyterhubConfig()
+    spark_operator: SparkOperatorConfig = SparkOperatorConfig()
+    training_operator: TrainingOperatorConfig = TrainingOperatorConfig()
     charts: list[ChartConfig] = []
 
 
 CORE_ADDONS = ("calico", "openebs", "metallb", "dashboard", "prometheus", "nvidiaDevicePlugin",
-               "certManager", "istio", "dex", "oauth2Proxy")
+               "certManager", "istio", "dex", "oauth2Proxy", "jupyterhub", "sparkOperator", "trainingOperator")
 
 
 def parse_address_range(text: str) -> tuple[IPv4Address, IPv4Address]:

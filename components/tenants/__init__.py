@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.kube_objects import declare, resource_name
 from components.plan.tenants import TenantPlan, shared_objects, tenant_kubeconfig, tenant_plans
+from components.plan.addons.spark_operator import tenant_objects as spark_tenant_objects
 
 __all__ = ["TenantsResult", "build_tenants"]
 
@@ -44,13 +45,16 @@ class TenantResources(pulumi.ComponentResource):
     """One tenant: its namespace, then everything in it (and its cluster-wide read binding)."""
 
     def __init__(self, plan: TenantPlan, provider: k8s.Provider, admin_kubeconfig: pulumi.Output[str],
-                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None):
+                 depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None,
+                 extras: tuple[dict, ...] = ()):
         super().__init__("clusterforge:tenants:Tenant", plan.name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
         self.namespace = _declare(plan.namespace, pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(retain_on_delete=plan.retain_namespace)))
         inside = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace]))
         self.objects = {o["kind"]: _declare(o, inside) for o in plan.objects if o["kind"] != "Secret"}
+        # What addons give each tenant (the Spark driver account), in its namespace too.
+        self.extras = [_declare(o, inside) for o in extras]
         account = self.objects["ServiceAccount"]
         token = next(o for o in plan.objects if o["kind"] == "Secret")
         self.token_secret = _declare(token, pulumi.ResourceOptions.merge(
@@ -77,6 +81,7 @@ def build_tenants(cfg, provider: k8s.Provider, admin_kubeconfig: pulumi.Output[s
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on)
     shared = [_declare(o, opts) for o in shared_objects()]
     tenants = {plan.name: TenantResources(plan, provider, admin_kubeconfig, [*depends_on, *shared],
-                                          opts=pulumi.ResourceOptions(parent=parent))
+                                          opts=pulumi.ResourceOptions(parent=parent),
+                                          extras=spark_tenant_objects(cfg, plan.name))
                for plan in tenant_plans(cfg)}
     return TenantsResult(tenants=tenants, shared=shared)

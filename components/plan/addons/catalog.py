@@ -10,16 +10,19 @@ import dataclasses
 import inspect
 from dataclasses import dataclass
 
-from components.plan.addons import (calico, cert_manager, dashboard, dex, gateway, gpu, istio, metallb,
-                                    oauth2_proxy, openebs, prometheus)
+from components.plan.addons import (calico, cert_manager, dashboard, dex, gateway, gpu, istio, jupyterhub, metallb,
+                                    oauth2_proxy, openebs, prometheus, spark_operator, training_operator)
 from components.plan.addons.ingress_inputs import planned_inputs
 from components.plan.addons.spec import AddonSpec, merge_values
 
 # Within a stage, dict order is install order: an addon's own depends_on (istiod after
 # istioBase, ...) must name addons listed before it.
 STAGES = {"calico": 0, "openebs": 1, "metallb": 1, "certManager": 1, "istioBase": 1, "dashboard": 2,
-          "istiod": 2, "prometheus": 2, "istioGateway": 2, "dex": 2, "oauth2Proxy": 2, "nvidiaDevicePlugin": 2}
+          "istiod": 2, "prometheus": 2, "istioGateway": 2, "dex": 2, "oauth2Proxy": 2, "nvidiaDevicePlugin": 2,
+          "jupyterhub": 2, "trainingOperator": 2, "sparkOperator": 3}
 USER_CHART_STAGE = 2  # user charts come after CNI, storage and load balancing
+# Addons of this stage install after the tenants' namespaces, where they put objects.
+TENANT_STAGE = 3
 _BUILDERS = {
     "calico": calico.calico,
     "openebs": openebs.openebs,
@@ -33,10 +36,14 @@ _BUILDERS = {
     "dex": dex.dex,
     "oauth2Proxy": oauth2_proxy.oauth2_proxy,
     "nvidiaDevicePlugin": gpu.nvidia_device_plugin,
+    "jupyterhub": jupyterhub.jupyterhub,
+    "trainingOperator": training_operator.training_operator,
+    "sparkOperator": spark_operator.spark_operator,
 }
 # Addon key -> its config attribute, where they differ (Istio's three charts share one).
 _CONFIG_ATTR = {"nvidiaDevicePlugin": "nvidia_device_plugin", "certManager": "cert_manager",
-                "istioBase": "istio", "istiod": "istio", "istioGateway": "istio", "oauth2Proxy": "oauth2_proxy"}
+                "istioBase": "istio", "istiod": "istio", "istioGateway": "istio", "oauth2Proxy": "oauth2_proxy",
+                "sparkOperator": "spark_operator", "trainingOperator": "training_operator"}
 
 
 def _enabled_keys(cfg) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from components.plan.addons.gateway import route
+from components.plan.addons.jupyterhub import HUB_CLIENT_SECRET_ENV, dex_client as jupyterhub_client
 from components.plan.addons.ingress_inputs import (DEX_PORT, DEX_RELEASE, INJECTION_LABELS,
                                                    OAUTH2_PROXY_CLIENT_ID, SECRETS_DIGEST_ANNOTATION,
                                                    IngressInputs, issuer_url, public_url)
@@ -41,7 +42,8 @@ def dex_config(cfg) -> dict:
         "staticPasswords": [{"email": u.email, "username": u.username, "userID": user_id(u.email),
                              "hashFromEnv": hash_env(i)} for i, u in enumerate(d.static_users)],
         "staticClients": [{"id": OAUTH2_PROXY_CLIENT_ID, "name": "OAuth2-Proxy", "secretEnv": CLIENT_SECRET_ENV,
-                           "redirectURIs": [public_url(cfg, "/oauth2/callback")]}],
+                           "redirectURIs": [public_url(cfg, "/oauth2/callback")]},
+                          *([jupyterhub_client(cfg)] if cfg.addons.jupyterhub.enabled else [])],
         "connectors": [dict(c) for c in d.connectors],
     }
 
@@ -52,6 +54,8 @@ def dex(cfg, ingress: IngressInputs) -> AddonSpec:
     data = {CLIENT_SECRET_ENV: ingress.client_secret,
             **{hash_env(i): ingress.password_hashes[u.email] for i, u in enumerate(d.static_users)},
             **ingress.connector_secrets}
+    if cfg.addons.jupyterhub.enabled:
+        data[HUB_CLIENT_SECRET_ENV] = ingress.jupyterhub_client_secret
     values = {"config": dex_config(cfg), "https": {"enabled": False},
               "envFrom": [{"secretRef": {"name": DEX_SECRETS}}],
               # Environment is read at start: a changed secret restarts Dex.

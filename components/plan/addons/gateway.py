@@ -84,10 +84,12 @@ def gateway_objects(cfg) -> list[dict]:
     return [gateway, redirect]
 
 
-def route(cfg, name: str, namespace: str, prefix: str, service: str, port: int, app: bool = False) -> dict:
+def route(cfg, name: str, namespace: str, prefix: str, service: str, port: int, app: bool = False,
+          strip_prefix: bool = True) -> dict:
     """`prefix` (ending in /) on the gateway -> a Service; VirtualService or HTTPRoute.
 
-    An `app` behind the login sees its own paths (the prefix becomes /) and no
+    An `app` behind the login sees its own paths (the prefix becomes /, unless
+    `strip_prefix` is off for an app that serves under the prefix itself) and no
     Authorization header: the login's token is for the gateway, and an app such as
     Grafana would take it for an API key of its own.
     """
@@ -95,16 +97,18 @@ def route(cfg, name: str, namespace: str, prefix: str, service: str, port: int, 
     if gw.api == "istio":
         http = {"match": [{"uri": {"prefix": prefix}}],
                 "route": [{"destination": {"host": cluster_host(service, namespace, cfg), "port": {"number": port}}}]}
-        if app:
+        if app and strip_prefix:
             http["rewrite"] = {"uri": "/"}
+        if app:
             http["headers"] = {"request": {"remove": ["authorization"]}}
         return obj("networking.istio.io/v1", "VirtualService", name, namespace,
                    spec={"hosts": gateway_hosts(cfg), "gateways": [f"{gw.namespace}/{GATEWAY}"], "http": [http]})
     rule = {"matches": [{"path": {"type": "PathPrefix", "value": prefix}}],
             "backendRefs": [{"name": service, "port": port}]}
     if app:
-        rule["filters"] = [{"type": "URLRewrite",
-                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}},
+        rewrite = [{"type": "URLRewrite",
+                    "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}]
+        rule["filters"] = [*(rewrite if strip_prefix else []),
                            {"type": "RequestHeaderModifier", "requestHeaderModifier": {"remove": ["Authorization"]}}]
     spec = {"parentRefs": [{"name": GATEWAY, "namespace": gw.namespace, "sectionName": "https"}], "rules": [rule]}
     if gw.hostnames:

@@ -15,12 +15,15 @@ def wanted(cfg) -> bool:
     return cfg.uses_kubeadm and any(h.gpus for h in host_specs(cfg))
 
 
+def gpu_tolerations(cfg) -> list[dict]:
+    """Tolerations of the GPU taints the hosts were given, for pods that run where GPUs are."""
+    taints = sorted({(t.key, t.effect) for h in host_specs(cfg) if h.gpus for t in h.taints})
+    return [{"key": key, "operator": "Exists", "effect": effect} for key, effect in taints]
+
+
 def nvidia_device_plugin(cfg) -> AddonSpec:
     n = cfg.addons.nvidia_device_plugin
-    # Tolerate the GPU taints the hosts were given, so the plugin runs where GPUs are.
-    taints = sorted({(t.key, t.effect) for h in host_specs(cfg) if h.gpus for t in h.taints})
-    tolerations = [{"key": key, "operator": "Exists", "effect": effect} for key, effect in taints]
-    values = {"nodeSelector": dict(n.node_selector), "tolerations": tolerations}
+    values = {"nodeSelector": dict(n.node_selector), "tolerations": gpu_tolerations(cfg)}
     return AddonSpec(key="nvidiaDevicePlugin", release="nvidia-device-plugin", namespace=n.namespace,
                      chart="nvidia-device-plugin", repository=REPOSITORY, version=n.version,
                      values=merge_values(values, n.values))

@@ -40,6 +40,7 @@ class IngressInputs:
     cookie_secret: Any  # secret, 32 bytes
     password_hashes: dict[str, Any] = field(default_factory=dict)  # email -> secret bcrypt hash
     connector_secrets: dict[str, Any] = field(default_factory=dict)  # env name -> secret
+    jupyterhub_client_secret: Any = None  # secret, JupyterHub's Dex client (when enabled)
     # values -> a pod annotation for the Secret a container reads at start: a changed secret
     # changes it and so restarts the pods. Under Pulumi a digest of the Outputs
     # (ingress_secrets.py); while planning PLANNED.
@@ -60,7 +61,8 @@ def planned_inputs(cfg) -> IngressInputs:
     dex = cfg.addons.dex
     return IngressInputs(PLANNED, PLANNED, PLANNED, PLANNED, PLANNED,
                          {u.email: PLANNED for u in dex.static_users},
-                         {env: PLANNED for env in dex.connector_secrets})
+                         {env: PLANNED for env in dex.connector_secrets},
+                         PLANNED if cfg.addons.jupyterhub.enabled else None)
 
 
 def public_host(cfg) -> str:

@@ -12,6 +12,7 @@ from components.config.base import Finding, join_path
 from components.config.model import StackConfig
 from components.plan.addons.catalog import all_addons, enabled_core_addons
 from components.plan.hosts.expand import HostPlan
+from components.plan.rules.datalab import datalab_findings
 from components.plan.rules.ingress import ingress_findings
 
 
@@ -88,6 +89,7 @@ def addons_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> list[Finding
     # A broken MetalLB pool is reported once, not again as a gateway address outside it.
     findings += ingress_findings(cfg, metallb_valid=not findings)
     findings += _chart_name_findings(cfg)
+    findings += datalab_findings(cfg)
 
     findings += _chart_source_findings(cfg, all_addons(cfg))
     enabled = set(enabled_core_addons(cfg)) | {c.name for c in cfg.addons.charts}
