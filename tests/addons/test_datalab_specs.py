@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
-from components.addons import jupyterhub, spark_operator, training_operator
+from components.plan.addons import jupyterhub, spark_operator, training_operator
 from components.plan.addons import catalog
 from components.plan.addons.dex import dex_config
 from components.plan.addons.ingress_inputs import PLANNED, planned_inputs
