@@ -23,7 +23,7 @@ from components.plan.addons.prometheus import REPOSITORY as PROMETHEUS_REPOSITOR
 from components.config import ConfigError
 from components.plan.load import load_stack_config
 from components.config.addons import PrometheusConfig
-from components.config.emulation import KEMU_API_VERSION, from_kemu, is_kemu_document
+from components.config.kemu import KEMU_API_VERSION, from_kemu, is_kemu_document
 from components.config.kind_cluster import KIND_KUBERNETES_VERSION, kind_node_image
 
 from clusterforge import PROJECT_ROOT

@@ -11,11 +11,12 @@ from pydantic import ValidationError
 from components.config.emulation import (
     EmulationConfig,
     KindClusterConfig,
-    emulation_findings,
     load_kemu_file,
     parse_quantity,
     resource_name,
 )
+
+from components.config.emulation_rules import emulation_findings
 
 from .helpers import emulation, group
 

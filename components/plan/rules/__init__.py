@@ -11,13 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from components.config.base import Finding
-from components.config.emulation import emulation_findings
+from components.config.emulation_rules import emulation_findings
 from components.config.model import StackConfig
 from components.config.provisioning import provisioning_findings
 from components.plan.hosts.expand import HostPlan
 from components.plan.rules.addons import addons_findings
 from components.plan.rules.core import core_findings
 from components.plan.rules.host_kinds import host_kind_findings
+from components.plan.rules.kind import kind_findings
 from components.plan.rules.network import network_findings
 from components.plan.rules.tenants import tenants_findings
 from components.plan.rules.trust import trust_findings
@@ -37,8 +38,8 @@ def _config_only(check: Callable[[StackConfig], list[Finding]]):
 
 
 def _emulation(cfg: StackConfig) -> list[Finding]:
-    # The node groups, and the kind node image against kubernetes.version.
-    return emulation_findings(cfg) if cfg.emulation is not None else []
+    # The kind node image against kubernetes.version, then the node groups.
+    return kind_findings(cfg) + (emulation_findings(cfg.emulation) if cfg.emulation is not None else [])
 
 
 RULES: tuple[Rule, ...] = (
