@@ -8,14 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from components.config import ConfigError
-
 from clusterforge.crd_cache import CrdSourceError, cached_crd_dir
 from clusterforge.ingress_check import render_facts, semantic_findings
 from clusterforge.mockrun import DuplicateUrnError
 from clusterforge.render import render_stack
 from clusterforge.server_check import ServerReport, server_check
 from clusterforge.validate import CrdSchemas, ObjectFinding, validate_objects
+from components.config import ConfigError
 
 
 @dataclass

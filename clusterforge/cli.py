@@ -11,10 +11,9 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from components.config import ConfigError
-
 from clusterforge.mockrun import DuplicateUrnError, ProgramRefused
 from clusterforge.stackfile import StackFileError, stack_names
+from components.config import ConfigError
 
 
 def _config_problems(stack: str, findings, what: str) -> None:

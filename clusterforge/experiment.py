@@ -23,10 +23,9 @@ from typing import Any
 
 import yaml
 
-from components.config.emulation import parse_quantity
-
 from clusterforge import PROJECT_ROOT
 from clusterforge.server_check import cluster_errors, kubeconfig_problem
+from components.config.emulation import parse_quantity
 
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"

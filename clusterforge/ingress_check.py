@@ -21,11 +21,10 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from components.addons.ingress_secrets import COOKIE_SECRET
-from components.plan.addons.passwords import MIN_COST, hash_cost
-
 from clusterforge.mockrun import SECRET_TEXT, UNKNOWN_TEXT
 from clusterforge.validate import ObjectFinding, object_id
+from components.addons.ingress_secrets import COOKIE_SECRET
+from components.plan.addons.passwords import MIN_COST, hash_cost
 
 # Requests the login itself makes: an authorizer or a DENY rule in their way locks users out.
 LOGIN_PATHS = ("/dex/auth", "/dex/auth/local/login", "/dex/.well-known/openid-configuration", "/dex/keys",

@@ -19,14 +19,13 @@ from typing import Any
 
 import yaml
 
-from components.plan.addons.prometheus import REPOSITORY as PROMETHEUS_REPOSITORY
+from clusterforge import PROJECT_ROOT
 from components.config import ConfigError
-from components.plan.load import load_stack_config
 from components.config.addons import PrometheusConfig
 from components.config.kemu import KEMU_API_VERSION, from_kemu, is_kemu_document
 from components.config.kind_cluster import KIND_KUBERNETES_VERSION, kind_node_image
-
-from clusterforge import PROJECT_ROOT
+from components.plan.addons.prometheus import REPOSITORY as PROMETHEUS_REPOSITORY
+from components.plan.load import load_stack_config
 
 # The project's pinned defaults: the kind node version the emulated stack is tested with,
 # and the addon versions of the config model.

@@ -24,14 +24,12 @@ from typing import Any
 
 import yaml
 
-from components.config import ConfigError
-from components.config.model import StackConfig
-
-from clusterforge import PROJECT_ROOT
-from clusterforge import graph
+from clusterforge import PROJECT_ROOT, graph
 from clusterforge.mockrun import Recording, Registration, run_stack
 from clusterforge.render_out import RenderOutError, check_out_dir, fresh_out_dir
 from clusterforge.stackfile import StackFile, apply_overrides, prepare_offline, read_stack
+from components.config import ConfigError
+from components.config.model import StackConfig
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # Kubernetes resource types that are not objects in the cluster.

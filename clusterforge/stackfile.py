@@ -10,13 +10,12 @@ from typing import Any
 
 import yaml
 
+from clusterforge import PROJECT_ROOT
 from components.config import ConfigError, Finding
-from components.plan.load import load_stack, missing_secret_findings
 from components.config.model import StackConfig
 from components.config.secrets import SECRET_PLACEHOLDER, secret_material_findings
 from components.config.stack_keys import key_error, normalized_key, parse_key
-
-from clusterforge import PROJECT_ROOT
+from components.plan.load import load_stack, missing_secret_findings
 
 NAMESPACE = "clusterforge"
 # Top-level keys of a Pulumi stack file (Pulumi.<stack>.yaml).

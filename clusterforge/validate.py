@@ -12,12 +12,11 @@ shape cannot be checked there: errors about a masked value itself are left out.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import functools
 
 import jsonschema
 import referencing
@@ -26,10 +25,10 @@ from kubernetes_validate import utils as k8s_schemas
 from kubernetes_validate.utils import VersionNotSupportedError
 from packaging.version import Version
 
-from components.plan.addons.ingress_inputs import PLANNED
-
 from clusterforge.mockrun import SECRET_TEXT, UNKNOWN_TEXT
 from components.config.k8s_names import dns1123_subdomain_errors
+from components.plan.addons.ingress_inputs import PLANNED
+
 
 @dataclass(frozen=True, order=True)
 class ObjectFinding:

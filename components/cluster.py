@@ -9,14 +9,13 @@ import pulumi
 
 from components.access import ClusterAccess
 from components.addons import build_addons
-from components.plan.deployed import Deployed
 from components.emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from components.hosts import build_hosts
 from components.kube import cluster_provider
+from components.plan.deployed import Deployed
 from components.plan.stack_plan import StackPlan
 from components.provisioning import build_provisioning
 from components.tenants import build_tenants
-
 
 # Addons a tenant's pods and volumes need first: the CNI and the default StorageClass.
 TENANTS_AFTER = ("calico", "openebs")

@@ -11,10 +11,10 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.config.base import NAMESPACE, ConfigError, Finding
-from components.plan.load import load_stack, missing_secret_findings
 from components.config.model import StackConfig
 from components.config.secrets import secret_material_findings
 from components.config.stack_keys import decoded
+from components.plan.load import load_stack, missing_secret_findings
 
 
 def _raw_config() -> tuple[dict[str, Any], set[str]]:

@@ -1,16 +1,14 @@
 """How long an offline render of each shipped stack takes, and how many resources it declares."""
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import sys
-
-from components.config import ConfigError
-
 from clusterforge.render import render_stack
 from clusterforge.stackfile import StackFileError, stack_names
+from components.config import ConfigError
 
 
 def run() -> dict:

@@ -15,12 +15,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.addons.crds import declare_crds
+from components.addons.ingress_secrets import ingress_inputs
 from components.config.model import StackConfig
 from components.kube_objects import declare
 from components.plan.addons.catalog import (STAGES, TENANT_STAGE, NamespacePlan, all_addons, chart_reference,
                                             namespace_plans)
-from components.addons.crds import declare_crds
-from components.addons.ingress_secrets import ingress_inputs
 from components.plan.addons.spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "build_addons"]

@@ -13,8 +13,8 @@ from pydantic import Field, field_validator, model_validator
 from components.config.base import Addon, DnsLabel, PinnedVersion, StrictModel
 from components.config.base import values_mapping as _values_mapping
 from components.config.datalab import JupyterhubConfig, SparkOperatorConfig, TrainingOperatorConfig
-from components.config.ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
 from components.config.formats import ConfigKeyName, HelmChart, HelmRelease
+from components.config.ingress import CertManagerConfig, DexConfig, IstioConfig, Oauth2ProxyConfig
 from components.config.k8s_names import Labels
 from components.config.k8s_values import PositiveQuantity, PrometheusDuration
 

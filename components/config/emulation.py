@@ -15,8 +15,9 @@ import yaml
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.config.base import DnsLabel, PinnedVersion, StrictModel
-from components.config.k8s_names import Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors, invalid
 from components.config.images import pinned_image_ref
+from components.config.k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors,
+                                         invalid)
 from components.config.k8s_values import parse_quantity
 from components.config.kemu import KEMU_API_VERSION, from_kemu, is_kemu_document
 from components.config.kind_cluster import KindClusterConfig

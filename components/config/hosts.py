@@ -15,9 +15,9 @@ from components.config.base import DnsLabel, StrictModel
 from components.config.formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName,
                                        InterfaceName, LinuxUser, ProxmoxNode, ProxmoxStorage)
 from components.config.k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
-from components.config.secrets import SshPublicKey
 from components.config.kind_cluster import KindClusterConfig
 from components.config.kwok_cluster import KwokClusterConfig
+from components.config.secrets import SshPublicKey
 
 # `etcd` is parsed so that it gets its own finding (external etcd is not built), not a bare
 # "unknown value".

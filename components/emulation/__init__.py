@@ -17,9 +17,9 @@ from pulumi_command import local
 
 from components.access import ClusterAccess
 from components.config.model import StackConfig
+from components.emulation.apply import KUBECONFIG_ENV
 from components.kube_objects import declare
 from components.plan.emulation import kwok, kwokctl, stages
-from components.emulation.apply import KUBECONFIG_ENV
 from components.plan.emulation.dashboard import dashboard_configmap
 from components.plan.emulation.nodes import emulation_specs
 

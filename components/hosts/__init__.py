@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.plan.stack_plan import StackPlan
 from components.hosts.outputs import HostOutput, HostsResult
+from components.plan.stack_plan import StackPlan
 
 
 def existing_hosts(stack_plan: StackPlan) -> HostsResult:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.hosts.outputs import HostOutput, HostsResult
 from components.plan.hosts.aws_spec import (api_address_args, instance_args, key_pair_args,
                                             security_group_args, subnet_args, tags, vpc_args)
 from components.plan.hosts.expand import protected
 from components.plan.stack_plan import StackPlan
-from components.hosts.outputs import HostOutput, HostsResult
 
 
 class AwsHosts(pulumi.ComponentResource):

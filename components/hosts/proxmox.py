@@ -4,12 +4,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
-from components.plan.rules.proxmox import quorum_placement_risk
-from components.plan.hosts.expand import protected
-from components.plan.stack_plan import StackPlan
 from components.hosts.outputs import HostOutput, HostsResult
+from components.plan.hosts.expand import protected
 from components.plan.hosts.proxmox_spec import (IGNORE_CHANGES, clone_args, clone_predecessors, image_args,
                                                 template_args, template_nodes)
+from components.plan.rules.proxmox import quorum_placement_risk
+from components.plan.stack_plan import StackPlan
 
 
 class ProxmoxHosts(pulumi.ComponentResource):

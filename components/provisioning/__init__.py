@@ -24,12 +24,12 @@ import pulumi_command as command
 
 from components.access import ClusterAccess
 from components.config.model import StackConfig
-from components.plan.deployed import Deployed
 from components.hosts.outputs import HostOutput, HostsResult
+from components.plan.deployed import Deployed
 from components.plan.hosts.spec import HostSpec
-from components.provisioning.commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
 from components.plan.provisioning.endpoint import init_host
 from components.plan.provisioning.work import WorkPlan, plan_work
+from components.provisioning.commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
 
 __all__ = ["RUN_PHASE", "RESET_ON_DESTROY", "build_provisioning", "input_document"]
 

@@ -49,8 +49,8 @@ from typing import Any, TextIO
 import yaml
 
 from components.plan.provisioning.inventory import inventory_hosts
-from components.provisioning.known_hosts import known_hosts_file, trust_on_first_use
 from components.plan.provisioning.tree_hash import PLAYBOOKS_DIR, playbook_tree_hash
+from components.provisioning.known_hosts import known_hosts_file, trust_on_first_use
 
 __all__ = ["Failure", "RunResult", "PLAYBOOKS", "main", "playbook_tree_hash", "run_playbook"]
 

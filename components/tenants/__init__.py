@@ -15,8 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kube_objects import declare, resource_name
-from components.plan.tenants import TenantPlan, shared_objects, tenant_kubeconfig, tenant_plans
 from components.plan.addons.spark_operator import tenant_objects as spark_tenant_objects
+from components.plan.tenants import TenantPlan, shared_objects, tenant_kubeconfig, tenant_plans
 
 __all__ = ["TenantsResult", "build_tenants"]
 

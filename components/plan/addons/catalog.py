@@ -10,8 +10,9 @@ import dataclasses
 import inspect
 from dataclasses import dataclass
 
-from components.plan.addons import (calico, cert_manager, dashboard, dex, gateway, gpu, istio, jupyterhub, metallb,
-                                    oauth2_proxy, openebs, prometheus, spark_operator, training_operator)
+from components.plan.addons import (calico, cert_manager, dashboard, dex, gateway, gpu, istio, jupyterhub,
+                                    metallb, oauth2_proxy, openebs, prometheus, spark_operator,
+                                    training_operator)
 from components.plan.addons.ingress_inputs import planned_inputs
 from components.plan.addons.spec import AddonSpec, merge_values
 

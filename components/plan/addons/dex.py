@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 
 from components.plan.addons.gateway import route
-from components.plan.addons.jupyterhub import HUB_CLIENT_SECRET_ENV, dex_client as jupyterhub_client
 from components.plan.addons.ingress_inputs import (DEX_PORT, DEX_RELEASE, INJECTION_LABELS,
                                                    OAUTH2_PROXY_CLIENT_ID, SECRETS_DIGEST_ANNOTATION,
                                                    IngressInputs, issuer_url, public_url)
+from components.plan.addons.jupyterhub import HUB_CLIENT_SECRET_ENV
+from components.plan.addons.jupyterhub import dex_client as jupyterhub_client
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://charts.dexidp.io"

@@ -1,8 +1,8 @@
 """The NVIDIA device plugin, on the nodes that carry GPUs."""
 from __future__ import annotations
 
-from components.plan.hosts.expand import host_specs
 from components.plan.addons.spec import AddonSpec, merge_values
+from components.plan.hosts.expand import host_specs
 
 REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"
 

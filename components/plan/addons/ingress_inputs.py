@@ -7,8 +7,8 @@ can never be deployed with a placeholder secret.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 CA_ISSUER = "clusterforge-ca"  # the CA ClusterIssuer, and the Secret holding the CA

@@ -12,8 +12,9 @@ from __future__ import annotations
 from components.config.k8s_values import parse_quantity
 from components.plan.addons.gateway import route
 from components.plan.addons.gpu import gpu_tolerations
-from components.plan.addons.ingress_inputs import (CA_BUNDLE, CA_FILE, CA_FINGERPRINT_ANNOTATION, SECRETS_DIGEST_ANNOTATION,
-                             IngressInputs, issuer_url, public_url)
+from components.plan.addons.ingress_inputs import (CA_BUNDLE, CA_FILE, CA_FINGERPRINT_ANNOTATION,
+                                                   SECRETS_DIGEST_ANNOTATION, IngressInputs, issuer_url,
+                                                   public_url)
 from components.plan.addons.spec import AddonSpec, merge_values, obj
 
 REPOSITORY = "https://hub.jupyter.org/helm-chart/"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-
 from typing import TYPE_CHECKING
 
 from components.config.hosts import HostsConfig, Pool, Size

@@ -9,8 +9,8 @@ from typing import Any
 from components.config.model import StackConfig
 from components.plan.hosts.spec import HostSpec
 from components.plan.provisioning import kubeadm_config as kc
-from components.plan.provisioning.inventory import build_inventory
 from components.plan.provisioning.endpoint import api_endpoint, cert_sans, client_endpoint, init_host
+from components.plan.provisioning.inventory import build_inventory
 from components.plan.provisioning.variables import playbook_vars
 
 # The phases (playbooks) a stack runs, in the graph's order (prepare and join run per host,

@@ -19,8 +19,8 @@ from typing import Any
 
 from components.config.model import StackConfig
 from components.plan.hosts.spec import HostSpec
-from components.plan.provisioning.inventory import build_inventory
 from components.plan.provisioning.endpoint import init_host
+from components.plan.provisioning.inventory import build_inventory
 from components.plan.provisioning.phases import digest, phase_inputs, split_retiring
 from components.plan.provisioning.role_reads import phase_hash, variables_read
 

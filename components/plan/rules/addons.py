@@ -3,7 +3,6 @@ cluster ranges, user chart names against the catalog's releases, chart packages 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from ipaddress import IPv4Address
 from pathlib import Path
 

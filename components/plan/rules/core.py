@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address, ip_address
 
-from components.plan.hosts.expand import HostPlan, pool_addresses
 from components.config.base import Finding, join_path
 from components.config.model import StackConfig
+from components.plan.hosts.expand import HostPlan, pool_addresses
 from components.plan.rules.proxmox import proxmox_findings
 
 

@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from components.plan.hosts.expand import HostPlan, pool_vm_id_base
 from components.config.base import Finding, join_path
 from components.config.model import StackConfig
+from components.plan.hosts.expand import HostPlan, pool_vm_id_base
 
 
 class IdBlock(NamedTuple):
