@@ -41,16 +41,6 @@ class Cluster(pulumi.ComponentResource):
             host_names = [h.name for h in hosts.hosts]
 
         provider = cluster_provider(cfg, access.kubeconfig, parent=self)
-        tenants = []
-
-        def declare_tenants(releases: dict[str, pulumi.Resource]) -> list[pulumi.Resource]:
-            """Tenants after the CNI and storage; addons that put objects in their namespaces after them."""
-            needs = [releases[k] for k in TENANTS_AFTER if k in releases]
-            tenants.append(build_tenants(cfg, provider, access.kubeconfig, depends_on=[*access.ready, *needs],
-                                         parent=self))
-            return [t.namespace for t in tenants[0].tenants.values()]
-
-        declare = declare_tenants if cfg.tenants else None
         emulation = None
         if cfg.hosts.kind == "kwok":
             # Every node is emulated: the node groups come first, or addon pods have
@@ -58,11 +48,9 @@ class Cluster(pulumi.ComponentResource):
             emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=access.ready,
                                         parent=self)
             addons = build_addons(cfg, provider, secrets=secrets, parent=self,
-                                  depends_on=[*access.ready, *emulation.node_groups.values()],
-                                  before_tenant_stage=declare)
+                                  depends_on=[*access.ready, *emulation.node_groups.values()])
         else:
-            addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self,
-                                  before_tenant_stage=declare)
+            addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self)
         for note in addons.notes:
             pulumi.log.warn(note)
         after_addons = [*access.ready, *addons.releases.values()]
@@ -71,7 +59,12 @@ class Cluster(pulumi.ComponentResource):
                 emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=after_addons,
                                             parent=self)
             emulation.declare_dashboard(cfg, provider, depends_on=after_addons)
-        self.tenant_kubeconfigs = tenants[0].kubeconfigs if tenants else None
+        self.tenant_kubeconfigs = None
+        if cfg.tenants:
+            needs = [addons.releases[k] for k in TENANTS_AFTER if k in addons.releases]
+            tenants = build_tenants(cfg, provider, access.kubeconfig, depends_on=[*access.ready, *needs],
+                                    parent=self)
+            self.tenant_kubeconfigs = tenants.kubeconfigs
 
         self.kubeconfig = pulumi.Output.secret(access.kubeconfig)
         self.ready = access.ready  # the cluster is built (provisioning done) after these

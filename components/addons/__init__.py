@@ -8,7 +8,6 @@ the first addon installing there; later addons in it wait for that declaration.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulumi
@@ -19,8 +18,7 @@ from components.addons.crds import declare_crds
 from components.addons.ingress_secrets import ingress_inputs
 from components.config.model import StackConfig
 from components.kube_objects import declare
-from components.plan.addons.catalog import (STAGES, TENANT_STAGE, NamespacePlan, all_addons, chart_reference,
-                                            namespace_plans)
+from components.plan.addons.catalog import NamespacePlan, all_addons, chart_reference, namespace_plans
 from components.plan.addons.spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "build_addons"]
@@ -41,7 +39,7 @@ class HelmAddon(pulumi.ComponentResource):
 
     def __init__(self, spec: AddonSpec, provider: k8s.Provider, depends_on: list[pulumi.Resource],
                  owns: NamespacePlan | None = None, namespace: pulumi.Resource | None = None,
-                 opts: pulumi.ResourceOptions | None = None, release_after: list[pulumi.Resource] | None = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:addons:HelmAddon", spec.key, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
@@ -71,8 +69,7 @@ class HelmAddon(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=RELEASE_TIMEOUT_S,
-            # What only the release needs (the tenants' namespaces it puts objects in).
-            opts=after(*ready, *(release_after or [])))
+            opts=after(*ready))
         after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.release]))
         self.objects = _declare_all(spec.objects, after_release)
         self.register_outputs({"release": self.release.name})
@@ -101,11 +98,7 @@ def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
 
 
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
-                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
-                 before_tenant_stage: Callable[[dict[str, pulumi.Resource]], list[pulumi.Resource]] | None = None,
-                 ) -> AddonsResult:
-    """`before_tenant_stage` declares the tenants, once, from the releases declared so far,
-    and returns what TENANT_STAGE addons wait for (the tenants' namespaces)."""
+                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> AddonsResult:
     extra = {}
     ingress = ingress_inputs(cfg, secrets, parent)
     if ingress is not None:
@@ -116,22 +109,14 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
     plans = namespace_plans(specs)
     addons: dict[str, HelmAddon] = {}
     namespaces: dict[str, pulumi.Resource] = {}
-    tenant_ready: list[pulumi.Resource] | None = None
     for key, spec in specs.items():  # stage order: dependencies and namespace owners come first
-        in_tenant_stage = STAGES.get(key, 0) >= TENANT_STAGE
-        if in_tenant_stage and tenant_ready is None:
-            tenant_ready = before_tenant_stage({k: a.release for k, a in addons.items()}) \
-                if before_tenant_stage else []
         needs = [addons[d] for d in spec.depends_on]
         plan = plans.get(spec.namespace)
         # An addon waits for the whole component (release and objects) of what it needs.
         addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
                                 owns=plan if plan is not None and plan.owner == key else None,
                                 namespace=namespaces.get(spec.namespace),
-                                opts=pulumi.ResourceOptions(parent=parent),
-                                release_after=tenant_ready if in_tenant_stage else None)
+                                opts=pulumi.ResourceOptions(parent=parent))
         if addons[key].namespace is not None:
             namespaces.setdefault(spec.namespace, addons[key].namespace)
-    if tenant_ready is None and before_tenant_stage is not None:
-        before_tenant_stage({k: a.release for k, a in addons.items()})
     return AddonsResult(releases={k: a.release for k, a in addons.items()})

@@ -32,7 +32,7 @@ class JupyterhubConfig(Addon):
     """JupyterHub (zero-to-jupyterhub chart) under `pathPrefix` on the gateway; users sign in
     through Dex; each user's home is a volume claimed from the default StorageClass."""
 
-    version: PinnedVersion = "4.2.0"
+    version: PinnedVersion = "4.4.0"
     namespace: DnsLabel = "jupyterhub"
     path_prefix: str = "/jupyter/"
     storage_size: PositiveQuantity = "10Gi"
@@ -55,7 +55,7 @@ class JupyterhubConfig(Addon):
 class SparkOperatorConfig(Addon):
     """The Kubeflow Spark operator, running SparkApplications in the tenants' namespaces."""
 
-    version: PinnedVersion = "2.1.1"
+    version: PinnedVersion = "2.5.2"
     namespace: DnsLabel = "spark-operator"
     # The account (with its Role) each tenant's Spark drivers run as, in the tenant's namespace.
     service_account: DnsLabel = "spark"
@@ -64,7 +64,7 @@ class SparkOperatorConfig(Addon):
 class TrainingOperatorConfig(Addon):
     """Kubeflow Trainer (TrainJob), with the PyTorch distributed runtime."""
 
-    version: PinnedVersion = "2.2.0"
+    version: PinnedVersion = "2.2.1"
     namespace: DnsLabel = "kubeflow-system"
     # The chart's torch-distributed ClusterTrainingRuntime, which TrainJobs refer to.
     torch_runtime: bool = True

@@ -12,6 +12,7 @@ from components.plan.addons import catalog
 from components.plan.addons.dex import dex_config
 from components.plan.addons.ingress_inputs import PLANNED, planned_inputs
 from components.config.tenants import Tenant
+from components.plan.tenants import TENANT_LABEL, tenant_plans
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,9 @@ def specs(cfg):
 
 
 def test_datalab_installs_the_data_platform_at_pinned_versions(specs):
-    want = {"jupyterhub": ("jupyterhub", "4.2.0", "https://hub.jupyter.org/helm-chart/"),
-            "sparkOperator": ("spark-operator", "2.1.1", "https://kubeflow.github.io/spark-operator"),
-            "trainingOperator": ("kubeflow-trainer", "2.2.0", "oci://ghcr.io/kubeflow/charts")}
+    want = {"jupyterhub": ("jupyterhub", "4.4.0", "https://hub.jupyter.org/helm-chart/"),
+            "sparkOperator": ("spark-operator", "2.5.2", "https://kubeflow.github.io/spark-operator"),
+            "trainingOperator": ("kubeflow-trainer", "2.2.1", "oci://ghcr.io/kubeflow/charts")}
     for key, (chart, version, repository) in want.items():
         assert (specs[key].chart, specs[key].version, specs[key].repository) == (chart, version, repository)
     assert catalog.chart_reference(specs["trainingOperator"]) == ("oci://ghcr.io/kubeflow/charts/kubeflow-trainer",
@@ -114,15 +115,13 @@ def test_gpu_profile_tolerates_the_gpu_hosts_taints():
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
 
-def test_spark_watches_exactly_the_tenants_namespaces_with_our_accounts(cfg, specs):
+def test_spark_watches_the_tenant_labelled_namespaces_with_our_accounts(cfg, specs):
     spark = specs["sparkOperator"].values["spark"]
-    assert spark["jobNamespaces"] == ["alice", "bob"]
+    # No list of tenants (the chart's default list is `default`): the label selects them.
+    assert spark["jobNamespaces"] == [] and spark["jobNamespaceSelector"] == TENANT_LABEL
     assert spark["serviceAccount"] == {"create": False, "name": "spark"}
     assert spark["rbac"] == {"create": False}
-    # After every addon of the earlier stages, and (in the program) after the tenants.
-    assert catalog.STAGES["sparkOperator"] == catalog.TENANT_STAGE > max(
-        v for k, v in catalog.STAGES.items() if k != "sparkOperator")
-    assert set(specs["sparkOperator"].depends_on) >= {"calico", "openebs", "jupyterhub", "trainingOperator"}
+    assert set(specs["sparkOperator"].depends_on) >= {"calico", "openebs"}
 
 
 class _Cfg:
@@ -146,8 +145,11 @@ def test_driver_accounts_stay_inside_their_tenants_namespace(cfg, names):
         assert rule["apiGroups"] == [""]
         assert set(rule["resources"]) == {"pods", "services", "configmaps", "persistentvolumeclaims"}
         assert "*" not in rule["verbs"]
-    tenants = [Tenant(name=n) for n in names]
-    assert spark_operator.job_namespaces(_Cfg(cfg, tenants)) == names
+    # Every tenant namespace carries the label the operator selects on.
+    spec = spark_operator.spark_operator(_Cfg(cfg, [Tenant(name=n) for n in names]))
+    selector = spec.values["spark"]["jobNamespaceSelector"]
+    for plan in tenant_plans(_Cfg(cfg, [Tenant(name=n) for n in names])):
+        assert selector in plan.namespace["metadata"]["labels"], plan.name
 
 
 def test_no_driver_accounts_with_spark_off():
@@ -169,7 +171,7 @@ def test_user_values_merge_over_ours(cfg):
     specs = catalog.all_addons(changed)
     assert specs["jupyterhub"].values["singleuser"]["storage"] == {"type": "dynamic", "capacity": "5Gi"}
     assert specs["sparkOperator"].values["controller"] == {"replicas": 2}
-    assert specs["sparkOperator"].values["spark"]["jobNamespaces"] == ["alice", "bob"]
+    assert specs["sparkOperator"].values["spark"]["jobNamespaceSelector"] == TENANT_LABEL
 
 
 def test_the_gpu_profile_follows_the_device_plugin_unless_set():

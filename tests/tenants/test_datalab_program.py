@@ -27,16 +27,16 @@ def _namespace(rec, name):
 
 
 def test_releases_are_registered_with_their_pinned_charts(datalab):
-    for name, chart, version, namespace in (("jupyterhub", "jupyterhub", "4.2.0", "jupyterhub"),
-                                            ("spark-operator", "spark-operator", "2.1.1", "spark-operator"),
-                                            ("kubeflow-trainer", "oci://ghcr.io/kubeflow/charts/kubeflow-trainer", "2.2.0",
+    for name, chart, version, namespace in (("jupyterhub", "jupyterhub", "4.4.0", "jupyterhub"),
+                                            ("spark-operator", "spark-operator", "2.5.2", "spark-operator"),
+                                            ("kubeflow-trainer", "oci://ghcr.io/kubeflow/charts/kubeflow-trainer", "2.2.1",
                                              "kubeflow-system")):
         r = release(datalab, name)
         assert (r.inputs["chart"], r.inputs["version"], r.inputs["namespace"]) == (chart, version, namespace)
         # Each after its own namespace, which the addon declares.
         assert _namespace(datalab, namespace).urn in r.dependencies
     assert "repositoryOpts" not in release(datalab, "kubeflow-trainer").inputs  # OCI: the chart names it
-    assert release(datalab, "spark-operator").inputs["values"]["spark"]["jobNamespaces"] == ["alice", "bob"]
+    assert release(datalab, "spark-operator").inputs["values"]["spark"]["jobNamespaces"] == []
 
 
 def test_jupyterhub_waits_for_dex_the_gateway_and_its_own_secrets(datalab):
@@ -61,14 +61,15 @@ def test_the_hub_client_secret_is_generated_and_stays_secret(datalab):
     assert SECRET_TEXT not in repr(release(datalab, "jupyterhub").inputs["values"]["hub"]["config"])
 
 
-def test_spark_operator_comes_after_every_tenant_namespace(datalab):
+def test_the_spark_operator_and_the_tenants_do_not_wait_for_each_other(datalab):
+    """The operator finds tenant namespaces by label as they come: neither side waits."""
     spark = release(datalab, "spark-operator")
     for tenant in ("alice", "bob"):
-        assert _namespace(datalab, tenant).urn in spark.dependencies, tenant
-    # The tenants themselves still wait only for the CNI and storage, not for Spark.
-    ns = _namespace(datalab, "alice")
-    assert release(datalab, "tigera-operator").urn in ns.dependencies
-    assert spark.urn not in after(datalab, ns)
+        ns = _namespace(datalab, tenant)
+        assert ns.urn not in after(datalab, spark), tenant
+        assert spark.urn not in after(datalab, ns), tenant
+        # The tenants wait for the CNI and storage only.
+        assert release(datalab, "tigera-operator").urn in ns.dependencies
 
 
 def test_each_tenant_owns_its_driver_account_after_its_namespace(datalab):
@@ -85,7 +86,7 @@ def test_each_tenant_owns_its_driver_account_after_its_namespace(datalab):
             assert other.urn not in after(datalab, r), (name, kind)
 
 
-def test_trainer_installs_before_the_tenant_stage(datalab):
+def test_trainer_waits_for_neither_spark_nor_the_tenants(datalab):
     trainer, spark = release(datalab, "kubeflow-trainer"), release(datalab, "spark-operator")
     assert [a for a in datalab.of_type(ADDON_TYPE) if a.name == "trainingOperator"]
     assert spark.urn not in after(datalab, trainer)
@@ -109,7 +110,7 @@ CAROL = ["carol", "namespace-carol", "serviceaccount-carol-carol", "secret-carol
          "serviceaccount-carol-spark", "role-carol-spark-driver", "rolebinding-carol-spark-driver"]
 
 
-def test_adding_one_tenant_adds_only_its_resources_and_updates_the_spark_release(tmp_path, capsys):
+def test_adding_one_tenant_adds_only_its_resources_in_clusterforge_diff(tmp_path, capsys):
     from clusterforge.cli import main
 
     tenants = copy.deepcopy(read_stack("datalab").namespaced()["tenants"])
@@ -120,8 +121,5 @@ def test_adding_one_tenant_adds_only_its_resources_and_updates_the_spark_release
     lines = capsys.readouterr().out.splitlines()
     added = sorted(line.split()[-1] for line in lines if line.startswith("+ "))
     assert added == sorted(CAROL)
-    assert not [line for line in lines if line.startswith("- ")]
-    # The one change: the operator now watches carol's namespace too (an in-place update).
-    changed = [line for line in lines if line.startswith("~ ")]
-    assert len(changed) == 1 and changed[0].split()[-1] == "spark-operator", lines
-    assert lines[-1] == f"{len(CAROL)} to add, 1 to change, 0 to remove", lines
+    assert not [line for line in lines if line.startswith(("- ", "~ "))], lines
+    assert lines[-1] == f"{len(CAROL)} to add, 0 to change, 0 to remove", lines

@@ -20,10 +20,8 @@ from components.plan.addons.spec import AddonSpec, merge_values
 # istioBase, ...) must name addons listed before it.
 STAGES = {"calico": 0, "openebs": 1, "metallb": 1, "certManager": 1, "istioBase": 1, "dashboard": 2,
           "istiod": 2, "prometheus": 2, "istioGateway": 2, "dex": 2, "oauth2Proxy": 2, "nvidiaDevicePlugin": 2,
-          "jupyterhub": 2, "trainingOperator": 2, "sparkOperator": 3}
+          "jupyterhub": 2, "trainingOperator": 2, "sparkOperator": 2}
 USER_CHART_STAGE = 2  # user charts come after CNI, storage and load balancing
-# Addons of this stage install after the tenants' namespaces, where they put objects.
-TENANT_STAGE = 3
 _BUILDERS = {
     "calico": calico.calico,
     "openebs": openebs.openebs,

@@ -1,10 +1,10 @@
 """The Kubeflow Spark operator, and the account each tenant's Spark drivers run as.
 
-The operator watches the tenants' namespaces (`spark.jobNamespaces`); the chart creates
-its own Roles there, so its release comes after the tenants' namespaces (the catalog's
-TENANT_STAGE). The driver's account and Role are ours, one set per tenant in the
-tenant's namespace and named alike in every one, so adding a tenant adds only its own;
-the chart's (`spark.serviceAccount`, `spark.rbac`) stay off.
+The operator watches the namespaces that carry the tenant label (`spark.jobNamespaceSelector`,
+chart 2.5+), found as they come, so its release names no tenant and waits for none: adding
+a tenant changes nothing of the operator's. The driver's account and Role are ours, one
+set per tenant in the tenant's namespace and named alike in every one, so adding a tenant
+adds only its own; the chart's (`spark.serviceAccount`, `spark.rbac`) stay off.
 """
 from __future__ import annotations
 
@@ -17,10 +17,6 @@ RBAC = "rbac.authorization.k8s.io/v1"
 # What a driver does in its namespace: start and watch executors, their Service, ConfigMaps, claims.
 DRIVER_RULES = [{"apiGroups": [""], "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
                  "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]}]
-
-
-def job_namespaces(cfg) -> list[str]:
-    return [t.name for t in cfg.tenants]
 
 
 def tenant_objects(cfg, tenant: str) -> tuple[dict, ...]:
@@ -43,7 +39,10 @@ def tenant_objects(cfg, tenant: str) -> tuple[dict, ...]:
 
 def spark_operator(cfg) -> AddonSpec:
     spark = cfg.addons.spark_operator
-    values = {"spark": {"jobNamespaces": job_namespaces(cfg),
+    from components.plan.tenants import TENANT_LABEL
+
+    # No namespace list (the chart's default is `default`): the tenant label selects them.
+    values = {"spark": {"jobNamespaces": [], "jobNamespaceSelector": TENANT_LABEL,
                         "serviceAccount": {"create": False, "name": spark.service_account},
                         "rbac": {"create": False}}}
     return AddonSpec(key="sparkOperator", release=RELEASE, namespace=spark.namespace, chart="spark-operator",

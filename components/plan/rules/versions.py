@@ -28,9 +28,9 @@ CHART_KUBE_VERSIONS: dict[tuple[str, str], str | None] = {
     ("nvidia-device-plugin", "0.17.4"): ">= 1.10.0-0",
     ("headlamp", "0.37.0"): None,
     ("reloader", "2.2.3"): None,
-    ("jupyterhub", "4.2.0"): ">=1.28.0-0",
-    ("spark-operator", "2.1.1"): None,
-    ("kubeflow-trainer", "2.2.0"): None,
+    ("jupyterhub", "4.4.0"): ">=1.28.0-0",
+    ("spark-operator", "2.5.2"): None,
+    ("kubeflow-trainer", "2.2.1"): None,
 }
 
 _RELEASE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
