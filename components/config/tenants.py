@@ -5,12 +5,30 @@ quota too small for the limit range's defaults) are in components/plan/rules/ten
 """
 from __future__ import annotations
 
-from typing import Literal
+import re
 
-from pydantic import Field
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator
 
 from components.config.base import DnsLabel, StrictModel
+from components.config.k8s_names import invalid
 from components.config.k8s_values import Quantity
+
+# What an IdP group name may be: printable, no surrounding spaces, at most 256 characters
+# (LDAP DNs and GitHub `org:team` names included; the API server prefixes it anyway).
+_GROUP = re.compile(r"^\S(?:[^\x00-\x1f\x7f]{0,254}\S)?$")
+
+
+def _check_group(value: str) -> str:
+    if not _GROUP.match(value):
+        raise invalid(f"{value!r} is not a group name: 1 to 256 printable characters, no leading or "
+                      "trailing space", "use the group name exactly as the identity provider puts it "
+                      "in the token's groups claim")
+    return value
+
+
+GroupName = Annotated[str, AfterValidator(_check_group)]
 
 
 class TenantQuota(StrictModel):
@@ -41,5 +59,16 @@ class Tenant(StrictModel):
     pod_security: Literal["privileged", "baseline", "restricted"] = "baseline"
     # Removing the tenant keeps its namespace (and what runs and is stored there).
     retain_namespace: bool = True
+    # Identity-provider groups (through Dex) whose members get the tenant's rights: with SSO
+    # (Dex on a kubeadm-built cluster) the tenant's kubeconfig logs in through Dex instead
+    # of carrying an account token. See components/plan/sso.py.
+    groups: list[GroupName] = []
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_groups(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise invalid(f"groups {value} name a group more than once", "list each group once")
+        return value
 
 
