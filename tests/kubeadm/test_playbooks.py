@@ -162,3 +162,29 @@ def test_a_drain_that_times_out_names_the_blocking_pod_and_pdb(cluster, tmp_path
 def kc_roles() -> Path:
     from components.plan.provisioning.tree_hash import PLAYBOOKS_DIR
     return PLAYBOOKS_DIR / "roles"
+
+
+def test_authentication_writes_the_api_servers_file_on_every_control_plane_once(cluster):
+    """SSO's authentication phase: the rendered AuthenticationConfiguration lands where the
+    kubeadm documents point the API server, on both control planes and not on the worker;
+    a second run changes nothing, a new text (a renewed CA) is written in place."""
+    from components.plan.sso import AUTHN_FILE, authentication_file
+    from tests.kubeadm.apply import testbed_config
+
+    bed, _, _ = cluster
+    cfg = testbed_config(bed, ["cp-1"], [])
+    text = authentication_file(cfg, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    inputs = {"apiserver_authentication_config": text, "apiserver_authentication_file": AUTHN_FILE}
+    result = run(cluster, "authentication", **inputs)
+    assert result.ok and result.changed == 4, result.summary()  # directory and file, per control plane
+    for name in ("cp-1", "cp-2"):
+        path = bed.host(name).root / AUTHN_FILE.lstrip("/")
+        assert path.read_text() == text and oct(path.stat().st_mode & 0o777) == "0o644"
+    assert not (bed.host("wk-1").root / AUTHN_FILE.lstrip("/")).exists()
+    again = run(cluster, "authentication", **inputs)
+    assert again.ok and again.changed == 0, again.summary()
+    renewed = text.replace("MIIB", "MIIC")
+    assert run(cluster, "authentication", **{**inputs, "apiserver_authentication_config": renewed}).ok
+    assert (bed.host("cp-2").root / AUTHN_FILE.lstrip("/")).read_text() == renewed
+    missing = run(cluster, "authentication", apiserver_authentication_file=AUTHN_FILE)
+    assert not missing.ok  # the role's argument spec: no file without its text
