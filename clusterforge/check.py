@@ -58,7 +58,7 @@ def check_stack(stack: str, crd_schemas: Path | None = None, server: Path | None
     report = CheckReport(stack=stack)
     with tempfile.TemporaryDirectory(prefix=f"clusterforge-check-{stack}-") as tmp:
         try:
-            result = render_stack(stack, Path(tmp) / stack, overrides=overrides)
+            result = render_stack(stack, Path(tmp) / stack, **({"overrides": overrides} if overrides else {}))
         except ConfigError as err:
             report.config_findings = [str(f) for f in err.findings]
             return report

@@ -47,7 +47,7 @@ def sso_enabled(cfg) -> bool:
 
 
 def tenant_uses_sso(cfg, tenant) -> bool:
-    return sso_enabled(cfg) and bool(tenant.groups)
+    return bool(tenant.groups) and sso_enabled(cfg)
 
 
 def group_subjects(groups) -> list[dict[str, str]]:

@@ -155,6 +155,6 @@ def plan_work(cfg: StackConfig, hosts: Sequence[HostSpec], issuer_ca_pem: str | 
     }
     if sso_enabled(cfg):
         text = {AUTHN_VARIABLE: authentication_file(cfg, issuer_ca_pem)} if issuer_ca_pem is not None else {}
-        authn = _slice(AUTHENTICATION, control_planes, {**variables, **text})
+        authn = _slice(AUTHENTICATION, control_planes, {**variables, **text}, documents_of=[first.name])
         cluster = {AUTHENTICATION: Work(AUTHENTICATION, authn, _trigger_of(authn)), **cluster}
     return WorkPlan(full_inventory, nodes, cluster)
