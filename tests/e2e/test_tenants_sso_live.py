@@ -9,35 +9,23 @@ what it may do (SelfSubjectAccessReview), and serves or refuses real requests.
 """
 from __future__ import annotations
 
-import copy
 import shlex
 import time
 
 import pytest
 import yaml
 
-from clusterforge.kwok_live import LiveStack, cluster_command, destroy, free_port, kwok_overrides, up
+from clusterforge.kwok_live import LiveStack, cluster_command, destroy, free_port, up
 from clusterforge.mockrun import run_stack
-from clusterforge.stackfile import read_stack
 from components.config.tenants import Tenant
 from components.plan.sso import authentication_configuration
 from components.plan.tenants import shared_objects, tenant_kubeconfig, tenant_plan
 from tests.e2e.fake_oidc import FakeIssuer
+from tests.e2e.tenants_stack import STACK, resource_attributes, small_kwok_config
 
-STACK = "emulated-kwok"
 TENANTS = {"alice": ["alice-lab"], "bob": ["bob-lab", "physics"]}
 EMAIL = {"alice": "alice@lab.test", "bob": "bob@lab.test"}
 NAMES = list(TENANTS)
-
-
-def _config(bin_dir, port) -> dict:
-    config = copy.deepcopy(read_stack(STACK).namespaced())
-    system = next(g for g in config["emulation"]["nodeGroups"] if g["name"] == "system")
-    system["placement"] = system["placement"][:1]
-    config["emulation"]["nodeGroups"] = [system]
-    config["hosts"] = kwok_overrides(config, bin_dir, "cf-tenants-sso", port)
-    config["addons"] = {"prometheus": {"enabled": False}}
-    return config
 
 
 def _with_authentication_config(create: str, path: str) -> str:
@@ -82,8 +70,8 @@ def cluster(kwok_bin, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("kwok-tenants-sso")
     authn = workdir / "authentication-config.yaml"
     authn.write_text(yaml.safe_dump(authentication_configuration(issuer.issuer, issuer.ca_pem)))
-    rec = run_stack(STACK, {k: v for k, v in _config(kwok_bin, free_port()).items()
-                            if k in ("hosts", "emulation", "addons")})
+    config = small_kwok_config(kwok_bin, free_port(), "cf-tenants-sso")
+    rec = run_stack(STACK, {k: config[k] for k in ("hosts", "emulation", "addons")})
     command = cluster_command(rec)
     command.inputs["create"] = _with_authentication_config(command.inputs["create"], str(authn))
     live = LiveStack(workdir=workdir, env={"KWOK_WORKDIR": str(workdir)})
@@ -108,11 +96,7 @@ def cluster(kwok_bin, tmp_path_factory):
 def _allowed(cluster, tenant: str, verb: str, resource: str, namespace: str = "", group: str = "",
              name: str = "", token: str | None = None) -> bool:
     api, client = _client(cluster["live"], token or cluster["tokens"][tenant])
-    attrs = {"verb": verb, "resource": resource, "group": group}
-    if namespace:
-        attrs["namespace"] = namespace
-    if name:
-        attrs["name"] = name
+    attrs = resource_attributes(verb, resource, namespace, group, name)
     review = client.AuthorizationV1Api(api).create_self_subject_access_review({
         "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
         "spec": {"resourceAttributes": attrs}})
