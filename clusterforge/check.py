@@ -51,12 +51,14 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_stack(stack: str, crd_schemas: Path | None = None, server: Path | None = None) -> CheckReport:
-    """Validate offline; with `server` (a kubeconfig file) also dry-run every object there."""
+def check_stack(stack: str, crd_schemas: Path | None = None, server: Path | None = None,
+                overrides: dict | None = None) -> CheckReport:
+    """Validate offline; with `server` (a kubeconfig file) also dry-run every object there.
+    `overrides`: whole top-level config keys replaced (as render_stack takes them)."""
     report = CheckReport(stack=stack)
     with tempfile.TemporaryDirectory(prefix=f"clusterforge-check-{stack}-") as tmp:
         try:
-            result = render_stack(stack, Path(tmp) / stack)
+            result = render_stack(stack, Path(tmp) / stack, **({"overrides": overrides} if overrides else {}))
         except ConfigError as err:
             report.config_findings = [str(f) for f in err.findings]
             return report

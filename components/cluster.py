@@ -9,10 +9,12 @@ import pulumi
 
 from components.access import ClusterAccess
 from components.addons import build_addons
+from components.addons.ingress_secrets import ingress_inputs
 from components.emulation import build_emulation, build_kind_cluster, build_kwok_cluster
 from components.hosts import build_hosts
 from components.kube import cluster_provider
 from components.plan.deployed import Deployed
+from components.plan.sso import sso_enabled
 from components.plan.stack_plan import StackPlan
 from components.provisioning import build_provisioning
 from components.tenants import build_tenants
@@ -28,6 +30,11 @@ class Cluster(pulumi.ComponentResource):
                  deployed: Deployed | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterforge:index:Cluster", name, None, opts)
         cfg = stack_plan.config
+        # With SSO the API server trusts Dex through the cluster CA, so the secure ingress
+        # inputs (the CA among them) come before provisioning; otherwise the addons make them.
+        ingress = ingress_inputs(cfg, secrets, self) if sso_enabled(cfg) else None
+        issuer_ca = ingress.ca_cert_pem if ingress is not None and isinstance(ingress.ca_cert_pem, pulumi.Output) \
+            else None
 
         if cfg.hosts.kind == "kind":
             access: ClusterAccess = build_kind_cluster(cfg, parent=self)
@@ -37,7 +44,7 @@ class Cluster(pulumi.ComponentResource):
             host_names = []
         else:
             hosts = build_hosts(stack_plan, secrets, parent=self)
-            access = build_provisioning(cfg, hosts, secrets, parent=self, deployed=deployed)
+            access = build_provisioning(cfg, hosts, secrets, parent=self, deployed=deployed, issuer_ca=issuer_ca)
             host_names = [h.name for h in hosts.hosts]
 
         provider = cluster_provider(cfg, access.kubeconfig, parent=self)
@@ -48,9 +55,11 @@ class Cluster(pulumi.ComponentResource):
             emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=access.ready,
                                         parent=self)
             addons = build_addons(cfg, provider, secrets=secrets, parent=self,
-                                  depends_on=[*access.ready, *emulation.node_groups.values()])
+                                  depends_on=[*access.ready, *emulation.node_groups.values()],
+                                  ingress=ingress)
         else:
-            addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self)
+            addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self,
+                                  ingress=ingress)
         for note in addons.notes:
             pulumi.log.warn(note)
         after_addons = [*access.ready, *addons.releases.values()]
@@ -63,7 +72,7 @@ class Cluster(pulumi.ComponentResource):
         if cfg.tenants:
             needs = [addons.releases[k] for k in TENANTS_AFTER if k in addons.releases]
             tenants = build_tenants(cfg, provider, access.kubeconfig, depends_on=[*access.ready, *needs],
-                                    parent=self)
+                                    parent=self, issuer_ca=issuer_ca)
             self.tenant_kubeconfigs = tenants.kubeconfigs
 
         self.kubeconfig = pulumi.Output.secret(access.kubeconfig)

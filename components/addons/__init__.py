@@ -19,6 +19,7 @@ from components.addons.ingress_secrets import ingress_inputs
 from components.config.model import StackConfig
 from components.kube_objects import declare
 from components.plan.addons.catalog import NamespacePlan, all_addons, chart_reference, namespace_plans
+from components.plan.addons.ingress_inputs import IngressInputs
 from components.plan.addons.spec import AddonSpec
 
 __all__ = ["AddonsResult", "HelmAddon", "build_addons"]
@@ -98,9 +99,13 @@ def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
 
 
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
-                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource) -> AddonsResult:
+                 secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
+                 ingress: IngressInputs | None = None) -> AddonsResult:
+    """`ingress`: the secure ingress inputs when the caller made them first (with SSO,
+    provisioning needs the CA)."""
     extra = {}
-    ingress = ingress_inputs(cfg, secrets, parent)
+    if ingress is None:
+        ingress = ingress_inputs(cfg, secrets, parent)
     if ingress is not None:
         extra["ingress"] = ingress
     if cfg.addons.prometheus.enabled:

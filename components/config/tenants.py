@@ -5,12 +5,25 @@ quota too small for the limit range's defaults) are in components/plan/rules/ten
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, field_validator
 
 from components.config.base import DnsLabel, StrictModel
+from components.config.k8s_names import invalid
 from components.config.k8s_values import Quantity
+
+def _check_group(value: str) -> str:
+    """What an IdP group name may be: 1 to 256 characters, no control characters, no
+    surrounding space (LDAP DNs and GitHub `org:team` names pass; the API server prefixes it)."""
+    if not 1 <= len(value) <= 256 or value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise invalid(f"{value!r} is not a group name: 1 to 256 printable characters, no leading or "
+                      "trailing space", "use the group name exactly as the identity provider puts it "
+                      "in the token's groups claim")
+    return value
+
+
+GroupName = Annotated[str, AfterValidator(_check_group)]
 
 
 class TenantQuota(StrictModel):
@@ -41,5 +54,16 @@ class Tenant(StrictModel):
     pod_security: Literal["privileged", "baseline", "restricted"] = "baseline"
     # Removing the tenant keeps its namespace (and what runs and is stored there).
     retain_namespace: bool = True
+    # Identity-provider groups (through Dex) whose members get the tenant's rights: with SSO
+    # (Dex on a kubeadm-built cluster) the tenant's kubeconfig logs in through Dex instead
+    # of carrying an account token. See components/plan/sso.py.
+    groups: list[GroupName] = []
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_groups(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise invalid(f"groups {value} name a group more than once", "list each group once")
+        return value
 
 

@@ -5,7 +5,8 @@ holds that host (join: and the first control plane) and whose triggers are only 
 playbooks read for it (work.py). Cluster-wide commands with narrow triggers: `control-plane`
 (kubeadm init: the init documents), `upgrade` (the Kubernetes version), `cert-sans` (the API
 server certificate's SANs), `node-config` (labels and taints), `remove-node` (hosts.retire),
-`kubeconfig` (the client endpoint). Adding a worker re-runs its two commands and node-config;
+`kubeconfig` (the client endpoint); with SSO `authentication` (the API server's file, on
+every control plane, before init; it holds the issuer's CA, `issuer_ca`). Adding a worker re-runs its two commands and node-config;
 an unchanged stack runs nothing. The engine runs them in parallel where the graph allows:
 every prepare at once, control-plane joins one after another, workers' joins at once.
 
@@ -28,7 +29,7 @@ from components.hosts.outputs import HostOutput, HostsResult
 from components.plan.deployed import Deployed
 from components.plan.hosts.spec import HostSpec
 from components.plan.provisioning.endpoint import init_host
-from components.plan.provisioning.work import WorkPlan, plan_work
+from components.plan.provisioning.work import AUTHENTICATION, WorkPlan, plan_work
 from components.provisioning.commands import RUN_PHASE, NodeArgs, ProvisionedNode, work_command
 
 __all__ = ["RUN_PHASE", "RESET_ON_DESTROY", "build_provisioning", "input_document"]
@@ -66,7 +67,9 @@ def _reset_aliases(cfg: StackConfig, deployed: Deployed | None) -> list[pulumi.A
 
 def build_provisioning(cfg: StackConfig, hosts: HostsResult,
                        secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
-                       deployed: Deployed | None = None) -> ClusterAccess:
+                       deployed: Deployed | None = None,
+                       issuer_ca: pulumi.Output[str] | None = None) -> ClusterAccess:
+    """`issuer_ca`: with SSO, the cluster CA's certificate (the issuer's), for the API server."""
     plan: pulumi.Output[WorkPlan] = _specs(hosts.hosts).apply(lambda s: plan_work(cfg, s))
     key_names = sorted({h.ssh_key_secret for h in hosts.hosts})
     ssh_key = pulumi.Output.secret(secrets[key_names[0]]) if key_names and key_names[0] in secrets else None
@@ -107,11 +110,20 @@ def build_provisioning(cfg: StackConfig, hosts: HostsResult,
             environment=environment or None, prepare_after=[reset, *machine]),
             opts=pulumi.ResourceOptions(parent=parent))
 
-    def cluster_command(name: str, after: list[pulumi.Resource]) -> command.local.Command:
-        return work_command(f"{cfg.cluster.name}-{name}", plan.apply(lambda p: p.cluster[name]),
-                            environment or None, pulumi.ResourceOptions(parent=parent, depends_on=after))
+    def cluster_command(name: str, after: list[pulumi.Resource],
+                        work: pulumi.Output[WorkPlan] = plan) -> command.local.Command:
+        return work_command(f"{cfg.cluster.name}-{name}", work.apply(lambda p: p.cluster[name]),
+                            environment or None, pulumi.ResourceOptions(parent=parent, depends_on=after),
+                            phase=name if work is not plan else None)
 
-    init = cluster_command("control-plane", [nodes[init_host(planned).name].prepare])
+    before_init = [nodes[init_host(planned).name].prepare]
+    if issuer_ca is not None:
+        # Every control plane's API server reads the file from its start (init, joins). Only
+        # this command waits for the CA: the others' inputs stay known while planning.
+        with_ca = pulumi.Output.all(_specs(hosts.hosts), issuer_ca).apply(lambda a: plan_work(cfg, a[0], a[1]))
+        before_init.append(cluster_command(AUTHENTICATION, [nodes[h.name].prepare for h in planned
+                                                            if h.role == "control-plane"], with_ca))
+    init = cluster_command("control-plane", before_init)
     upgrade = cluster_command("upgrade", [init])
     cert_sans = cluster_command("cert-sans", [upgrade])
     # Control planes join one after another (each adds an etcd member); workers all at once.

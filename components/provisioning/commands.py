@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
+from components.plan.provisioning.role_reads import phase_hash
 from components.plan.provisioning.work import Work
 
 # Relative to the project: the provider runs commands in the program's working directory.
@@ -35,16 +36,19 @@ NO_OP_UPDATE = "echo 'clusterforge: inputs recorded (SSH key or untriggered inpu
 
 
 def work_command(name: str, work: pulumi.Output[Work], environment: Mapping[str, pulumi.Input[str]] | None,
-                 opts: pulumi.ResourceOptions) -> command.local.Command:
+                 opts: pulumi.ResourceOptions, phase: str | None = None) -> command.local.Command:
+    """`phase`: the playbook when known while planning (its work may wait for apply)."""
     kubeconfig = name.endswith("kubeconfig")
     create = KUBECONFIG_COMMAND if kubeconfig else f"{RUN_PHASE} {{phase}} --input -"
     return command.local.Command(
         name,
-        create=work.apply(lambda w: create.format(phase=w.phase)),
+        create=create.format(phase=phase) if phase else work.apply(lambda w: create.format(phase=w.phase)),
         update=None if kubeconfig else NO_OP_UPDATE,
         environment=dict(environment) if environment else None,
         stdin=work.apply(lambda w: w.stdin),
-        triggers=work.apply(lambda w: w.triggers),
+        # The playbook's part stays known while planning even when the inputs wait for apply.
+        triggers=[f"playbook:{phase_hash(phase)}", work.apply(lambda w: w.triggers[1])] if phase
+        else work.apply(lambda w: w.triggers),
         interpreter=["/bin/bash", "-c"] if kubeconfig else None,
         # Progress (stderr) streams to the Pulumi log; stdout is the JSON summary, or for the
         # kubeconfig phase the secret kubeconfig, which is never logged.

@@ -4,7 +4,8 @@ The objects come from `plan.py`; this module only declares them. A tenant's Name
 is kept when the tenant leaves the config (`retain_on_delete`), unless the tenant said
 `retainNamespace: false` first; `protect` would instead stop every `pulumi up` that
 removes a tenant. The kubeconfig is built from the account's token Secret, which the
-token controller fills in, and is a secret output.
+token controller fills in, and is a secret output; a tenant with SSO (plan/sso.py) has no
+token Secret and its kubeconfig runs kubelogin against Dex, trusting the cluster CA.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pulumi_kubernetes as k8s
 
 from components.kube_objects import declare, resource_name
 from components.plan.addons.spark_operator import tenant_objects as spark_tenant_objects
-from components.plan.tenants import TenantPlan, shared_objects, tenant_kubeconfig, tenant_plans
+from components.plan.addons.ingress_inputs import issuer_url
+from components.plan.tenants import TenantPlan, shared_objects, sso_kubeconfig, tenant_kubeconfig, tenant_plans
 
 __all__ = ["TenantsResult", "build_tenants"]
 
@@ -46,7 +48,8 @@ class TenantResources(pulumi.ComponentResource):
 
     def __init__(self, plan: TenantPlan, provider: k8s.Provider, admin_kubeconfig: pulumi.Output[str],
                  depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None,
-                 extras: tuple[dict, ...] = ()):
+                 extras: tuple[dict, ...] = (), sso: tuple[str, pulumi.Output[str]] | None = None):
+        """`sso`: (issuer, its CA certificate) for a tenant whose people log in through Dex."""
         super().__init__("clusterforge:tenants:Tenant", plan.name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
         self.namespace = _declare(plan.namespace, pulumi.ResourceOptions.merge(
@@ -55,6 +58,17 @@ class TenantResources(pulumi.ComponentResource):
         self.objects = {o["kind"]: _declare(o, inside) for o in plan.objects if o["kind"] != "Secret"}
         # What addons give each tenant (the Spark driver account), in its namespace too.
         self.extras = [_declare(o, inside) for o in extras]
+        if plan.sso and sso is not None:
+            issuer, ca = sso
+            self.token_secret = None
+            self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(admin_kubeconfig, ca).apply(
+                lambda args: sso_kubeconfig(args[0], plan.name, issuer, args[1])))
+        else:
+            self._token_kubeconfig(plan, admin_kubeconfig, inside)
+        self.register_outputs({"kubeconfig": self.kubeconfig})
+
+    def _token_kubeconfig(self, plan: TenantPlan, admin_kubeconfig: pulumi.Output[str],
+                          inside: pulumi.ResourceOptions) -> None:
         account = self.objects["ServiceAccount"]
         token = next(o for o in plan.objects if o["kind"] == "Secret")
         self.token_secret = _declare(token, pulumi.ResourceOptions.merge(
@@ -62,7 +76,6 @@ class TenantResources(pulumi.ComponentResource):
         token_text = self.token_secret.data.apply(_decoded_token)
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(admin_kubeconfig, token_text).apply(
             lambda args: tenant_kubeconfig(args[0], plan.name, args[1]) if args[1] is not None else None))
-        self.register_outputs({"kubeconfig": self.kubeconfig})
 
 
 @dataclass
@@ -77,11 +90,14 @@ class TenantsResult:
 
 
 def build_tenants(cfg, provider: k8s.Provider, admin_kubeconfig: pulumi.Output[str],
-                  depends_on: list[pulumi.Resource], parent: pulumi.Resource) -> TenantsResult:
+                  depends_on: list[pulumi.Resource], parent: pulumi.Resource,
+                  issuer_ca: pulumi.Output[str] | None = None) -> TenantsResult:
+    """`issuer_ca`: with SSO, the cluster CA's certificate (Dex's issuer is served under it)."""
+    sso = (issuer_url(cfg), issuer_ca) if issuer_ca is not None else None
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on)
     shared = [_declare(o, opts) for o in shared_objects()]
     tenants = {plan.name: TenantResources(plan, provider, admin_kubeconfig, [*depends_on, *shared],
                                           opts=pulumi.ResourceOptions(parent=parent),
-                                          extras=spark_tenant_objects(cfg, plan.name))
+                                          extras=spark_tenant_objects(cfg, plan.name), sso=sso)
                for plan in tenant_plans(cfg)}
     return TenantsResult(tenants=tenants, shared=shared)

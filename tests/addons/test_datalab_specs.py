@@ -82,9 +82,10 @@ def test_dex_has_a_client_of_its_own_for_the_hub(cfg, specs):
     assert secret["stringData"][jupyterhub.HUB_CLIENT_SECRET_ENV] is PLANNED
 
 
-def test_without_jupyterhub_dex_has_only_the_login_client():
+def test_without_jupyterhub_dex_has_no_hub_client():
     homelab = prepare_offline(read_stack("homelab"))[0]
-    assert [c["id"] for c in dex_config(homelab)["staticClients"]] == ["oauth2-proxy"]
+    # The login's client and kubectl's (SSO: Dex on a kubeadm-built cluster), no hub.
+    assert [c["id"] for c in dex_config(homelab)["staticClients"]] == ["oauth2-proxy", "kubernetes"]
     assert planned_inputs(homelab).jupyterhub_client_secret is None
     [secret] = catalog.all_addons(homelab)["dex"].prerequisites
     assert jupyterhub.HUB_CLIENT_SECRET_ENV not in secret["stringData"]

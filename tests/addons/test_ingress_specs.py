@@ -170,7 +170,9 @@ def test_dex_config_issuer_users_client_and_connectors():
     assert conf["storage"] == {"type": "kubernetes", "config": {"inCluster": True}}
     [user] = conf["staticPasswords"]
     assert user["userID"] == user_id("Admin@home.arpa") and user["hashFromEnv"] == hash_env(0) and "hash" not in user
-    [client] = conf["staticClients"]
+    # The login's client, and kubectl's (homelab builds its API server with kubeadm: SSO is on).
+    client, kubectl = conf["staticClients"]
+    assert kubectl["id"] == "kubernetes" and kubectl["public"] is True
     assert client["redirectURIs"] == ["https://192.168.10.200/oauth2/callback"]
     assert client["secretEnv"] == CLIENT_SECRET_ENV and "secret" not in client
     assert conf["connectors"][0]["config"]["clientSecret"] == "$GH_SECRET"

@@ -9,19 +9,17 @@ quota admission plugin refuses a pod over the quota.
 """
 from __future__ import annotations
 
-import copy
 import time
 
 import pytest
 import yaml
 
-from clusterforge.kwok_live import LiveStack, cluster_processes, destroy, free_port, kwok_overrides, up
+from clusterforge.kwok_live import LiveStack, cluster_processes, destroy, free_port, up
 from clusterforge.mockrun import run_stack
 from clusterforge.render import kubernetes_objects
-from clusterforge.stackfile import read_stack
 from components.plan.tenants import tenant_kubeconfig
+from tests.e2e.tenants_stack import STACK, resource_attributes, small_kwok_config
 
-STACK = "emulated-kwok"
 TENANTS = [
     {"name": "alice", "quota": {"cpu": "2", "memory": "4Gi", "pods": 5, "gpus": 0}},
     {"name": "bob", "podSecurity": "restricted", "quota": {"cpu": "1", "memory": "2Gi", "pods": 3}},
@@ -31,14 +29,7 @@ ORDER = ("ClusterRole", "Namespace", "ServiceAccount", "Secret", "Role", "RoleBi
 
 
 def _config(bin_dir, port) -> dict:
-    config = copy.deepcopy(read_stack(STACK).namespaced())
-    system = next(g for g in config["emulation"]["nodeGroups"] if g["name"] == "system")
-    system["placement"] = system["placement"][:1]
-    config["emulation"]["nodeGroups"] = [system]
-    config["hosts"] = kwok_overrides(config, bin_dir, "cf-tenants", port)
-    config["addons"] = {"prometheus": {"enabled": False}}
-    config["tenants"] = TENANTS
-    return config
+    return {**small_kwok_config(bin_dir, port, "cf-tenants"), "tenants": TENANTS}
 
 
 def _tenant_objects(rec) -> list[dict]:
@@ -90,11 +81,7 @@ def cluster(kwok_bin, tmp_path_factory):
 def _allowed(live: LiveStack, tenant: str, verb: str, resource: str, namespace: str = "", group: str = "",
              name: str = "") -> bool:
     api, client = _admin(live)
-    attrs = {"verb": verb, "resource": resource, "group": group}
-    if namespace:
-        attrs["namespace"] = namespace
-    if name:
-        attrs["name"] = name
+    attrs = resource_attributes(verb, resource, namespace, group, name)
     review = client.AuthorizationV1Api(api).create_subject_access_review({
         "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
         "spec": {"user": f"system:serviceaccount:{tenant}:{tenant}",

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from clusterforge.mockrun import SECRET_TEXT, run_stack
+from clusterforge.stackfile import prepare_offline, read_stack
 from components.provisioning.commands import NO_OP_UPDATE
 from components.plan.provisioning.role_reads import phase_hash
-from components.plan.provisioning.work import CLUSTER_WORK, digest
+from components.plan.provisioning.work import cluster_work, digest
 
 COMMAND = "command:local:Command"
 NODE = "clusterforge:provisioning:Node"
@@ -61,7 +62,7 @@ def test_a_node_component_per_host_holds_its_prepare_and_join(recording):
     assert not [r for r in rec.of_type(COMMAND) if r.name == f"join-{first}"]   # it inits
     assert sorted(r.name for r in rec.of_type(COMMAND)) == sorted(
         [f"prepare-{h}" for h in hosts] + [f"join-{h}" for h in hosts[1:]]
-        + [f"{stack}-{w}" for w in CLUSTER_WORK] + ["reset-on-destroy"])
+        + [f"{stack}-{w}" for w in cluster_work(prepare_offline(read_stack(stack))[0])] + ["reset-on-destroy"])
 
 
 def test_each_host_command_sees_only_its_host_and_for_join_the_first_control_plane(recording):

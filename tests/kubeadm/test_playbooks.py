@@ -162,3 +162,54 @@ def test_a_drain_that_times_out_names_the_blocking_pod_and_pdb(cluster, tmp_path
 def kc_roles() -> Path:
     from components.plan.provisioning.tree_hash import PLAYBOOKS_DIR
     return PLAYBOOKS_DIR / "roles"
+
+
+def test_authentication_writes_the_file_and_gives_running_api_servers_the_flag_once(cluster):
+    """SSO's authentication phase on a cluster built without it: the rendered
+    AuthenticationConfiguration lands where the kubeadm documents point the API server, on both
+    control planes and not the worker; each running API server is rewritten with the flag (one
+    node at a time) and the cluster's kubeadm configuration keeps it; a second run changes
+    nothing, a new text (a renewed CA) is written in place without touching the API server."""
+    from ipaddress import IPv4Network
+
+    from components.plan.provisioning import kubeadm_config as kc
+    from components.plan.sso import AUTHN_FILE, authentication_configuration
+    from tests.kubeadm.cluster import testbed
+
+    bed, inventory, variables = cluster
+    for phase in ("control-plane", "join"):  # a running cluster (no-ops if earlier tests built it)
+        assert run(cluster, phase).ok
+    specs = [s for s in testbed.testbed_host_specs(bed, ROLES) if s.name in ROLES]
+    first_docs = variables["kubeadm_documents"]["cp-1"]
+    cluster_doc = next(d for d in first_docs if d["kind"] == "ClusterConfiguration")
+    settings = kc.ClusterSettings(version="1.36.2", endpoint=cluster_doc["controlPlaneEndpoint"],
+                                  pod_cidr=IPv4Network("10.244.0.0/16"), service_cidr=IPv4Network("10.96.0.0/12"),
+                                  cert_sans=tuple(cluster_doc["apiServer"]["certSANs"]), ha=True, sso=True)
+    docs = kc.node_documents(settings, specs)
+    text = yaml.safe_dump(authentication_configuration("https://gw.test/dex", "-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                                                                 "-----END CERTIFICATE-----\n"))
+    inputs = {"apiserver_authentication_config": text, "apiserver_authentication_file": AUTHN_FILE,
+              "kubeadm_documents": docs}
+    before = {name: len(calls(bed, name, "kubeadm")) for name in ROLES}
+    result = run(cluster, "authentication", **inputs)
+    assert result.ok, result.summary()["failures"]
+    flag = f"--authentication-config={AUTHN_FILE}"
+    for name in ("cp-1", "cp-2"):
+        root = bed.host(name).root
+        path = root / AUTHN_FILE.lstrip("/")
+        assert path.read_text() == text and oct(path.stat().st_mode & 0o777) == "0o644"
+        assert flag in (root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
+        new = [c["args"] for c in calls(bed, name, "kubeadm")[before[name]:]]
+        assert ["init", "phase", "control-plane", "apiserver"] == new[0][:4]
+        assert (["init", "phase", "upload-config", "kubeadm"] in [a[:4] for a in new]) == (name == "cp-1")
+        assert not (root / "etc/kubernetes/kubeadm-authentication.yaml").exists()
+    assert not (bed.host("wk-1").root / AUTHN_FILE.lstrip("/")).exists()
+    settled = {name: len(calls(bed, name, "kubeadm")) for name in ROLES}
+    again = run(cluster, "authentication", **inputs)
+    assert again.ok and again.changed == 0, again.summary()
+    renewed = text.replace("MIIB", "MIIC")
+    assert run(cluster, "authentication", **{**inputs, "apiserver_authentication_config": renewed}).ok
+    assert (bed.host("cp-2").root / AUTHN_FILE.lstrip("/")).read_text() == renewed
+    assert not [c for name in ROLES for c in calls(bed, name, "kubeadm")[settled[name]:]]
+    missing = run(cluster, "authentication", apiserver_authentication_file=AUTHN_FILE, kubeadm_documents=docs)
+    assert not missing.ok  # the role's argument spec: no file without its text

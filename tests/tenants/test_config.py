@@ -63,3 +63,25 @@ def test_a_cpu_quota_is_refused_exactly_when_a_default_is_above_it(quota_m, requ
     assert paths.count("tenants[0].quota.cpu") == (request_m > quota_m) + (limit_m > quota_m)
     assert ("tenants[0].limits.defaultCpuRequest" in paths) == (request_m > limit_m)
 
+
+
+def test_groups_on_a_cluster_clusterforge_does_not_build_name_the_host_kind():
+    """Dex on, but a kind or kwok API server is not ours to configure: the groups could not work."""
+    cfg = load_stack_config(apply_overrides(read_stack("datalab"), {"tenants[0].groups": ["lab"]}).namespaced())
+    kwok = cfg.model_copy(update={"hosts": cfg.hosts.model_copy(update={"kind": "kwok"})})
+    [finding] = [f for f in tenants_findings(kwok) if f.path.endswith("groups")]
+    assert finding.path == "tenants[0].groups" and "kwok cluster's API server" in finding.message
+    assert "kubeadm-built" in finding.fix
+    assert not [f for f in tenants_findings(cfg) if f.path.endswith("groups")]
+
+
+@given(st.text(min_size=1, max_size=300))
+def test_a_group_name_is_refused_exactly_when_blank_padded_unprintable_or_too_long(name):
+    bad = len(name) > 256 or name[0].isspace() or name[-1].isspace() or any(ord(c) < 32 or ord(c) == 127
+                                                                         for c in name)
+    try:
+        Tenant(name="alice", groups=[name])
+    except ValueError as err:
+        assert bad and "is not a group name" in str(err)
+    else:
+        assert not bad

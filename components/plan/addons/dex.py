@@ -1,5 +1,6 @@
 """Dex, the OIDC provider behind the login: issuer on the gateway, Kubernetes storage,
-static users with bcrypt hashes, optional upstream connectors, one client (OAuth2-Proxy).
+static users with bcrypt hashes, optional upstream connectors, its clients (OAuth2-Proxy,
+JupyterHub when enabled, kubectl with SSO).
 
 The hashes, the client secret and connector secrets live in a Secret of our own that Dex
 reads as environment (`hashFromEnv`, `secretEnv`, `$VARIABLES` in connectors): a secret
@@ -16,6 +17,7 @@ from components.plan.addons.ingress_inputs import (DEX_PORT, DEX_RELEASE, INJECT
 from components.plan.addons.jupyterhub import HUB_CLIENT_SECRET_ENV
 from components.plan.addons.jupyterhub import dex_client as jupyterhub_client
 from components.plan.addons.spec import AddonSpec, merge_values, obj
+from components.plan.sso import dex_kubectl_client, sso_enabled
 
 REPOSITORY = "https://charts.dexidp.io"
 DEX_SECRETS = "dex-secrets"
@@ -44,7 +46,9 @@ def dex_config(cfg) -> dict:
                              "hashFromEnv": hash_env(i)} for i, u in enumerate(d.static_users)],
         "staticClients": [{"id": OAUTH2_PROXY_CLIENT_ID, "name": "OAuth2-Proxy", "secretEnv": CLIENT_SECRET_ENV,
                            "redirectURIs": [public_url(cfg, "/oauth2/callback")]},
-                          *([jupyterhub_client(cfg)] if cfg.addons.jupyterhub.enabled else [])],
+                          *([jupyterhub_client(cfg)] if cfg.addons.jupyterhub.enabled else []),
+                          # kubectl's, through kubelogin, when the API server trusts Dex (sso.py).
+                          *([dex_kubectl_client()] if sso_enabled(cfg) else [])],
         "connectors": [dict(c) for c in d.connectors],
     }
 

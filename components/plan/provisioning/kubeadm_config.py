@@ -14,6 +14,7 @@ from typing import Any
 
 from components.plan.hosts.spec import HostSpec
 from components.plan.provisioning.endpoint import cert_sans
+from components.plan.sso import apiserver_settings, sso_enabled
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
@@ -46,6 +47,7 @@ class ClusterSettings:
     cluster_name: str = "kubernetes"
     image_repository: str | None = None
     ha: bool = False  # more than one control-plane node: upload certs for the others
+    sso: bool = False  # the API server reads Dex's tokens (sso.py): the flag and its file's mount
 
     @classmethod
     def from_config(cls, cfg, endpoint: str, control_planes: int,
@@ -58,7 +60,7 @@ class ClusterSettings:
                    service_cidr=k.service_cidr, cert_sans=tuple(cert_sans(cfg, (host, *extra_sans))),
                    cluster_domain=k.cluster_domain, cluster_name=cfg.cluster.name,
                    image_repository=air.image_repository if air else None,
-                   ha=control_planes > 1 or k.ha.mode != "none")
+                   ha=control_planes > 1 or k.ha.mode != "none", sso=sso_enabled(cfg))
 
 
 def cluster_dns_ip(service_cidr: IPv4Network) -> str:
@@ -107,7 +109,7 @@ def cluster_configuration(s: ClusterSettings) -> dict[str, Any]:
         "controlPlaneEndpoint": s.endpoint,
         "networking": {"podSubnet": str(s.pod_cidr), "serviceSubnet": str(s.service_cidr),
                        "dnsDomain": s.cluster_domain},
-        "apiServer": {"certSANs": list(s.cert_sans)},
+        "apiServer": {"certSANs": list(s.cert_sans), **(apiserver_settings() if s.sso else {})},
     }
     if s.image_repository:
         doc["imageRepository"] = s.image_repository

@@ -19,7 +19,8 @@ from components.plan.provisioning.variables import playbook_vars
 # before new nodes join at the new version. `remove-node` takes the hosts listed in
 # hosts.retire out of the cluster after the joins (a replacement joins before the node it
 # replaces leaves) and does nothing while none is listed. reset runs on destroy (a separate
-# command, see build_provisioning).
+# command, see build_provisioning). With SSO `authentication` runs first, on the control
+# planes (work.py).
 PHASES = ("prepare", "control-plane", "upgrade", "cert-sans", "join", "node-config", "remove-node", "kubeconfig")
 
 

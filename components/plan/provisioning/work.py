@@ -23,8 +23,10 @@ from components.plan.provisioning.endpoint import init_host
 from components.plan.provisioning.inventory import build_inventory
 from components.plan.provisioning.phases import digest, phase_inputs, split_retiring
 from components.plan.provisioning.role_reads import phase_hash, variables_read
+from components.plan.sso import AUTHN_FILE, AUTHN_VARIABLE, authentication_file, sso_enabled
 
-# The cluster-wide commands, in the order the graph runs them.
+# The cluster-wide commands, in the order the graph runs them (AUTHENTICATION only with SSO).
+AUTHENTICATION = "authentication"
 CLUSTER_WORK = ("control-plane", "upgrade", "node-config", "cert-sans", "remove-node", "kubeconfig")
 
 
@@ -106,11 +108,21 @@ def _trigger_of(inventory: Mapping[str, Any], untriggered: Iterable[str] = ()) -
     return trigger
 
 
-def plan_work(cfg: StackConfig, hosts: Sequence[HostSpec]) -> WorkPlan:
+def cluster_work(cfg: StackConfig) -> tuple[str, ...]:
+    """The cluster-wide commands this stack declares."""
+    return (AUTHENTICATION, *CLUSTER_WORK) if sso_enabled(cfg) else CLUSTER_WORK
+
+
+def plan_work(cfg: StackConfig, hosts: Sequence[HostSpec], issuer_ca_pem: str | None = None) -> WorkPlan:
+    """`issuer_ca_pem`: with SSO, the cluster CA Dex's certificate is issued from (a deploy-time
+    value). The file's text is only in the authentication command's inventory: offline, without
+    the CA, it is left out, and the role refuses to run without it."""
     full_inventory, variables = phase_inputs(cfg, hosts)
     staying, retiring = split_retiring(cfg.hosts.retire, hosts)
     first = init_host(staying)
     variables = {**variables, "node_config": node_config(staying)}
+    if sso_enabled(cfg):
+        variables["apiserver_authentication_file"] = AUTHN_FILE
     full_inventory["all"]["vars"] = dict(sorted(variables.items()))
 
     nodes: dict[str, NodeWork] = {}
@@ -141,4 +153,8 @@ def plan_work(cfg: StackConfig, hosts: Sequence[HostSpec]) -> WorkPlan:
         "kubeconfig": Work("kubeconfig", kubeconfig, {"client_endpoint": variables["client_endpoint"],
                                                       "host": kubeconfig["all"]["children"]}),
     }
+    if sso_enabled(cfg):
+        text = {AUTHN_VARIABLE: authentication_file(cfg, issuer_ca_pem)} if issuer_ca_pem is not None else {}
+        authn = _slice(AUTHENTICATION, control_planes, {**variables, **text}, documents_of=[first.name])
+        cluster = {AUTHENTICATION: Work(AUTHENTICATION, authn, _trigger_of(authn)), **cluster}
     return WorkPlan(full_inventory, nodes, cluster)

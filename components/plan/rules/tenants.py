@@ -1,5 +1,5 @@
 """The tenant rules: names unique and not taken by Kubernetes or an addon, quotas that fit
-the limit range's defaults."""
+the limit range's defaults, groups only where SSO can honour them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,10 +7,27 @@ from collections.abc import Iterator
 from components.config.base import Finding, join_path
 from components.config.k8s_values import parse_quantity
 from components.plan.addons.catalog import BUILTIN_NAMESPACES, all_addons
+from components.plan.sso import kubeadm_built
 
 
 def tenants_findings(cfg) -> list[Finding]:
-    return [*_duplicates(cfg.tenants), *_taken_namespaces(cfg), *_quota_fits_defaults(cfg.tenants)]
+    return [*_duplicates(cfg.tenants), *_taken_namespaces(cfg), *_quota_fits_defaults(cfg.tenants),
+            *_groups_need_sso(cfg)]
+
+
+def _groups_need_sso(cfg) -> Iterator[Finding]:
+    """Groups come from Dex's tokens, which only an API server we configure trusts."""
+    for i, tenant in enumerate(cfg.tenants):
+        if not tenant.groups:
+            continue
+        path = join_path("tenants", i, "groups")
+        if not cfg.addons.dex.enabled:
+            yield Finding(path, f"tenant {tenant.name!r} lists groups for single sign-on, and Dex is not "
+                          "enabled", "enable addons.dex (with the secure ingress addons), or remove the groups")
+        elif not kubeadm_built(cfg):
+            yield Finding(path, f"tenant {tenant.name!r} lists groups for single sign-on, and a "
+                          f"{cfg.hosts.kind} cluster's API server is not configured by clusterforge",
+                          "use groups on a kubeadm-built stack (proxmox, aws, existing), or remove them")
 
 
 def _duplicates(tenants) -> Iterator[Finding]:
@@ -33,7 +50,6 @@ def _taken_namespaces(cfg) -> Iterator[Finding]:
             yield Finding(path, f"namespace {tenant.name!r} belongs to the addon "
                           f"{addon_namespaces[tenant.name]!r}",
                           "rename the tenant, or move the addon to another namespace")
-
 
 
 # quota key -> the LimitRange defaults (request, limit) that must fit under it.

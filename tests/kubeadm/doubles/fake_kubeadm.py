@@ -46,7 +46,15 @@ def issue_apiserver_certificate(args):
     names = [line.strip()[2:] for line in (sans.group(1) if sans else "").splitlines()]
     write(KUBE / "pki/apiserver.crt", json.dumps({"sans": names}))
     write(KUBE / "pki/apiserver.key", "FAKE KEY\n")
-    write(KUBE / "manifests/kube-apiserver.yaml", "kind: Pod\n")
+    write(KUBE / "manifests/kube-apiserver.yaml", apiserver_manifest(config))
+
+
+def apiserver_manifest(config):
+    """The API server's static pod, with the flags of the ClusterConfiguration's apiServer.extraArgs."""
+    section = re.search(r"\napiServer:\n((?:[ \t].*\n|\n)*)", config)
+    flags = re.findall(r"- name: (\S+)\n\s+value: (\S+)", section.group(1)) if section else []
+    return "kind: Pod\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n" + "".join(
+        f"    - --{name}={value}\n" for name, value in flags)
 
 
 def main(args):
@@ -81,6 +89,10 @@ def main(args):
             return 0
         issue_apiserver_certificate(args)
         print("[certs] Generating \"apiserver\" certificate and key")
+        return 0
+    if args[:5] == ["init", "phase", "control-plane", "apiserver", "--config"]:
+        write(KUBE / "manifests/kube-apiserver.yaml", apiserver_manifest(Path(args[5]).read_text()))
+        print('[control-plane] Creating static Pod manifest for "kube-apiserver"')
         return 0
     if args[:4] == ["init", "phase", "upload-config", "kubeadm"]:
         print('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace')
