@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.needs import missing
+
 ROOT = Path(__file__).resolve().parent.parent
 # Upstream CRDs are data shared beside the repo, never committed into it.
 CRD_DIR = Path(os.environ.get("CLUSTERFORGE_CRD_SCHEMAS", ROOT.parent / "shared" / "schemas" / "crds"))
@@ -14,7 +16,7 @@ CRD_DIR = Path(os.environ.get("CLUSTERFORGE_CRD_SCHEMAS", ROOT.parent / "shared"
 @pytest.fixture(scope="session")
 def crd_dir() -> Path:
     if not any(CRD_DIR.glob("*.yaml")):
-        pytest.skip(f"upstream CRD schemas not found at {CRD_DIR} (set CLUSTERFORGE_CRD_SCHEMAS)")
+        missing(f"upstream CRD schemas not found at {CRD_DIR} (set CLUSTERFORGE_CRD_SCHEMAS)")
     return CRD_DIR
 
 

@@ -1,7 +1,6 @@
 """The consuming systems' rules, ported: each against cases the upstream projects document."""
 from __future__ import annotations
 
-import os
 
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
 from components.config import ConfigError
 from components.plan.load import load_stack
+from tests.needs import missing
 from components.config import k8s_names as names
 from components.plan.rules import versions
 from components.config.k8s_values import is_go_duration, parse_quantity
@@ -25,13 +25,6 @@ from components.config.secrets import private_key_findings, proxmox_token_findin
 from components.plan.rules.trust import pgp_public_key_errors
 
 CHARTS = Path(__file__).resolve().parents[2] / "shared" / "charts"
-
-
-def _missing(reason: str) -> None:
-    """Skip where test data is absent; under CI (which has it) that is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 # apimachinery's validation_test.go cases (valid, then invalid).
@@ -128,7 +121,7 @@ def test_a_chart_whose_kube_version_excludes_the_pinned_version_is_a_finding(mon
 def test_the_kube_version_table_is_what_the_charts_declare():
     packages = sorted(CHARTS.glob("*.tgz"))
     if not packages:
-        _missing(f"upstream chart packages not found at {CHARTS}")
+        missing(f"upstream chart packages not found at {CHARTS}")
     for package in packages:
         with tarfile.open(package) as tar:
             top = tar.getnames()[0].split("/")[0]
@@ -143,7 +136,7 @@ def test_the_prometheus_duration_pattern_is_the_operators(tmp_path):
 
     package = CHARTS / "kube-prometheus-stack-77.6.2.tgz"
     if not package.is_file():
-        _missing(f"{package} not found")
+        missing(f"{package} not found")
     with tarfile.open(package) as tar:
         member = next(n for n in tar.getnames() if n.endswith("crd-prometheuses.yaml"))
         crd = yaml.safe_load(tar.extractfile(member))
@@ -207,7 +200,7 @@ def test_the_program_checks_the_secrets_it_gets(monkeypatch):
 def test_armoured_pgp_keys_are_checked_for_what_they_claim():
     keyring = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
     if not (shutil.which("gpg") and keyring.is_file()):
-        _missing("gpg and the Debian archive keyring are needed to armour a real key")
+        missing("gpg and the Debian archive keyring are needed to armour a real key")
     armour = subprocess.run(["gpg", "--no-default-keyring", "--keyring", str(keyring), "--export", "--armor"],
                             capture_output=True, text=True, check=True, env={"GNUPGHOME": "/nonexistent"}).stdout
     assert pgp_public_key_errors(armour) == []

@@ -1,11 +1,11 @@
 """The real control plane of the e2e tier: kwokctl's binary runtime, built by scripts/toolchain.sh."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from clusterforge.kwok_live import missing_binaries, toolchain_bin
+from tests import needs
 
 
 @pytest.fixture(scope="session")
@@ -14,9 +14,6 @@ def kwok_bin():
     bin_dir = toolchain_bin()
     missing = missing_binaries(bin_dir)
     if missing:
-        reason = (f"the real-engine toolchain lacks {', '.join(missing)} in {bin_dir}; "
-                  "build it with scripts/toolchain.sh")
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        needs.missing(f"the real-engine toolchain lacks {', '.join(missing)} in {bin_dir}; "
+                      "build it with scripts/toolchain.sh")
     return bin_dir

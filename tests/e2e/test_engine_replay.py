@@ -13,7 +13,6 @@ import copy
 import json
 import os
 import subprocess
-import time
 
 import pytest
 import yaml
@@ -23,6 +22,8 @@ from clusterforge.engine_replay import yaml_program
 from clusterforge.kwok_live import LiveStack, destroy, free_port, kwok_overrides, up
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack
+from tests import needs
+from tests.e2e.waiting import wait_until
 
 STACK = "emulated-kwok"
 CHARTS = PROJECT_ROOT.parent / "shared" / "charts"
@@ -38,10 +39,7 @@ def _needs(kwok_bin):
     if not CHARTS.is_dir():
         missing.append(f"the upstream chart packages in {CHARTS}")
     if missing:
-        reason = f"the engine replay needs {', '.join(missing)} (scripts/toolchain.sh builds the binaries)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        needs.missing(f"the engine replay needs {', '.join(missing)} (scripts/toolchain.sh builds the binaries)")
 
 
 def _config(kwok_bin, port: int, retention: str = "2d") -> dict:
@@ -114,13 +112,13 @@ def test_preview_then_up(engine):
     assert steps["kube-prometheus-stack"] == "create" and steps["monitoring"] == "create"
     pulumi("up", "--yes", "--skip-preview")
     core = _core(engine["live"])
-    deadline = time.monotonic() + 120
-    while True:
-        pods = core.list_namespaced_pod("monitoring").items
-        if pods and all(p.status.phase == "Running" for p in pods):
-            break
-        assert time.monotonic() < deadline, [(p.metadata.name, p.status.phase) for p in pods]
-        time.sleep(2)
+    last: list = []
+
+    def running():
+        last[:] = core.list_namespaced_pod("monitoring").items
+        return list(last) if last and all(p.status.phase == "Running" for p in last) else None
+
+    pods = wait_until(running, 120, 2, lambda: str([(p.metadata.name, p.status.phase) for p in last]))
     nodes = {n.metadata.name: n.metadata.labels for n in core.list_node().items}
     exporters = [p for p in pods if p.metadata.name.startswith("kube-prometheus-stack-prometheus-node-exporter")]
     # One node-exporter per system node, none on the emulated GPU nodes.

@@ -13,7 +13,6 @@ import copy
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -24,6 +23,7 @@ from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, free_
                                     kwok_overrides, up, update)
 from clusterforge.mockrun import run_stack
 from clusterforge.stackfile import read_stack, stack_names
+from tests.e2e.waiting import wait_until
 
 STACK = "emulated-kwok"
 PER_ZONE = 20  # the shipped shape, 20 nodes per zone and group (1 per zone for system)
@@ -57,18 +57,19 @@ def _our_writes(node: dict) -> list[tuple[str, str]]:
 
 
 def _wait_ready(live: LiveStack, count: int, timeout_s: float = 120) -> dict[str, dict]:
-    deadline = time.monotonic() + timeout_s
-    while True:
+    seen = {"nodes": 0, "ready": 0}
+
+    def all_ready() -> dict[str, dict] | None:
         nodes = _nodes(live)
         # Ready, and the node lifecycle controller has lifted its not-ready taint.
         ready = [n for n in nodes.values()
                  if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
                  and not any(t["key"].startswith("node.kubernetes.io/") for t in n["spec"].get("taints", []))]
-        if len(nodes) == count and len(ready) == count:
-            return nodes
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{len(ready)} of {len(nodes)} nodes Ready (want {count}) after {timeout_s}s")
-        time.sleep(1)
+        seen.update(nodes=len(nodes), ready=len(ready))
+        return nodes if len(nodes) == count and len(ready) == count else None
+
+    return wait_until(all_ready, timeout_s, 1, lambda: f"{seen['ready']} of {seen['nodes']} nodes Ready "
+                                                      f"(want {count}) after {timeout_s}s")
 
 
 @pytest.fixture(scope="module")

@@ -19,16 +19,14 @@ import yaml
 from clusterforge import PROJECT_ROOT
 from clusterforge.kwok_live import toolchain_bin
 from clusterforge.stackfile import read_stack, stack_names
+from tests.needs import missing
 
 
 @pytest.fixture(scope="module")
 def pulumi(tmp_path_factory):
     binary = toolchain_bin() / "pulumi"
     if not os.access(binary, os.X_OK):
-        reason = f"no Pulumi CLI at {binary}; build it with scripts/toolchain.sh pulumi"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(f"no Pulumi CLI at {binary}; build it with scripts/toolchain.sh pulumi")
     base = tmp_path_factory.mktemp("pulumi")
     project = base / "project"
     files = subprocess.run(["git", "ls-files", "Pulumi.yaml", "stacks"], cwd=PROJECT_ROOT, capture_output=True,

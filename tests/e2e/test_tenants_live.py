@@ -9,7 +9,6 @@ quota admission plugin refuses a pod over the quota.
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 import yaml
@@ -19,6 +18,7 @@ from clusterforge.mockrun import run_stack
 from clusterforge.render import kubernetes_objects
 from components.plan.tenants import tenant_kubeconfig
 from tests.e2e.tenants_stack import STACK, resource_attributes, small_kwok_config
+from tests.e2e.waiting import wait_until
 
 TENANTS = [
     {"name": "alice", "quota": {"cpu": "2", "memory": "4Gi", "pods": 5, "gpus": 0}},
@@ -50,14 +50,11 @@ def _token(live: LiveStack, namespace: str, name: str, timeout_s: float = 60) ->
 
     api, client = _admin(live)
     core = client.CoreV1Api(api)
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def token() -> str | None:
         secret = core.read_namespaced_secret(name, namespace)
-        if secret.data and secret.data.get("token"):
-            return base64.b64decode(secret.data["token"]).decode()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the token controller never filled {namespace}/{name}")
-        time.sleep(0.5)
+        return base64.b64decode(secret.data["token"]).decode() if secret.data and secret.data.get("token") else None
+
+    return wait_until(token, timeout_s, 0.5, lambda: f"the token controller never filled {namespace}/{name}")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ what it may do (SelfSubjectAccessReview), and serves or refuses real requests.
 from __future__ import annotations
 
 import shlex
-import time
 
 import pytest
 import yaml
@@ -22,6 +21,7 @@ from components.plan.sso import authentication_configuration
 from components.plan.tenants import shared_objects, tenant_kubeconfig, tenant_plan
 from tests.e2e.fake_oidc import FakeIssuer
 from tests.e2e.tenants_stack import STACK, resource_attributes, small_kwok_config
+from tests.e2e.waiting import wait_until
 
 TENANTS = {"alice": ["alice-lab"], "bob": ["bob-lab", "physics"]}
 EMAIL = {"alice": "alice@lab.test", "bob": "bob@lab.test"}
@@ -54,14 +54,16 @@ def _wait_for_authenticator(live: LiveStack, token: str, timeout_s: float = 90):
     """The JWT authenticator fetches the issuer's discovery and keys after the API server starts."""
     from kubernetes.client.exceptions import ApiException
 
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def review():
         try:
             return _review(live, token)
         except ApiException as err:
-            if err.status != 401 or time.monotonic() > deadline:
+            if err.status != 401:
                 raise
-            time.sleep(0.5)
+            return None  # not trusted yet
+
+    return wait_until(review, timeout_s, 0.5, lambda: f"the API server still refuses the token (401) "
+                                                      f"after {timeout_s}s")
 
 
 @pytest.fixture(scope="module")

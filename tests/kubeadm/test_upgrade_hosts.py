@@ -6,7 +6,6 @@ at the old version; wk-3 enters the config in the same change as the version bum
 program's reset-on-destroy command resets them all."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 

@@ -9,6 +9,8 @@ import shutil
 
 import pytest
 
+from tests.needs import missing
+
 from .hosts import Testbed, create_testbed
 
 _TOOLS = ("ip", "debootstrap", "dpkg-deb", "dpkg-scanpackages", "ssh", "ssh-keygen", "mount")
@@ -27,11 +29,8 @@ def _skip_reason() -> str | None:
 def testbed_factory():
     """Call `testbed_factory(count, **create_testbed kwargs)`; every bed is closed at session end."""
     reason = _skip_reason()
-    if reason and os.environ.get("CI"):
-        # CI runs as root with the setup's packages: a missing piece is a failure, not a skip.
-        pytest.fail(f"CI cannot build test hosts: {reason}")
     if reason:
-        pytest.skip(reason)
+        missing(f"cannot build test hosts: {reason}")  # CI runs as root with the setup's packages
     beds: list[Testbed] = []
 
     def make(count: int, **kw) -> Testbed:

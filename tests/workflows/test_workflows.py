@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from clusterforge.stackfile import stack_names
+from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -37,13 +38,15 @@ def test_there_are_the_four_workflows():
     assert [p.name for p in WORKFLOWS] == ["deploy.yml", "live-preview.yml", "pr-comment.yml", "pr-diff.yml"]
 
 
-def test_actionlint_is_clean():
-    actionlint = _toolchain_bin() / "actionlint"
-    if not actionlint.is_file():
-        reason = f"actionlint not built at {actionlint} (run scripts/toolchain.sh actionlint)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: {reason}")
-        pytest.skip(reason)
+@pytest.fixture(scope="module")
+def actionlint() -> Path:
+    binary = _toolchain_bin() / "actionlint"
+    if not binary.is_file():
+        missing(f"actionlint not built at {binary} (run scripts/toolchain.sh actionlint)")
+    return binary
+
+
+def test_actionlint_is_clean(actionlint):
     if os.environ.get("CI") and shutil.which("shellcheck") is None:
         pytest.fail("CI: shellcheck is missing (.ci/apt-packages.txt); actionlint checks run: scripts with it")
     result = subprocess.run([str(actionlint), "-no-color", *map(str, WORKFLOWS)], cwd=ROOT,
@@ -51,12 +54,7 @@ def test_actionlint_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actionlint_catches_a_broken_workflow(tmp_path):
-    actionlint = _toolchain_bin() / "actionlint"
-    if not actionlint.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: actionlint not built at {actionlint}")
-        pytest.skip(f"actionlint not built at {actionlint} (run scripts/toolchain.sh actionlint)")
+def test_actionlint_catches_a_broken_workflow(actionlint, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
                    "      - run: echo ${{ github.no_such_property }}\n")
