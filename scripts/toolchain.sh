@@ -4,6 +4,7 @@
 #   scripts/toolchain.sh [TOOL ...]   build what is missing (default: all); print the bin dir
 #   scripts/toolchain.sh --bin        print the bin dir only (builds nothing)
 #   scripts/toolchain.sh --list       the tools and their cache keys
+#   scripts/toolchain.sh --pulumi-home  print the plugin cache (a PULUMI_HOME) the plugins go to
 #
 # Each tool lands in $CACHE/<tool>-<version>-<go version>/ with a stamp file written last,
 # so an interrupted build is redone and a warm machine skips the work in seconds. The bin
@@ -20,13 +21,28 @@ GOVER=$(go env GOVERSION 2>/dev/null || echo none)
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 mkdir -p "$BIN" "$CACHE/logs"
 
-tools=(pulumi pulumi-resource-kubernetes pulumi-language-yaml kubernetes etcd kwok actionlint)
+# Plugins built from the upstream source archives in $SRC (../shared/src): the module proxy
+# refuses them. Each archive's SHA-256 is pinned in toolchain/sources.sha256.
+SRC=${CLUSTERFORGE_SRC_DIR:-$here/../shared/src}
+# The engine's own plugin cache, isolated from the user's ~/.pulumi: every plugin built here is
+# installed into it at its exact version, so the engine never looks elsewhere.
+PULUMI_HOME_DIR=$CACHE/pulumi-home
+
+tools=(pulumi pulumi-language-python pulumi-resource-kubernetes pulumi-resource-command
+       pulumi-resource-random pulumi-resource-tls pulumi-resource-proxmoxve kubernetes etcd kwok actionlint)
+# Resource plugins: the tool, the plugin name and its version (installed into $PULUMI_HOME_DIR).
+plugins=(kubernetes command random tls proxmoxve)
 
 version_of() {
   case "$1" in
     pulumi) echo "$PULUMI_VERSION" ;;
+    # The language host's directory holds a copy of the CLI, so its key names both.
+    pulumi-language-python) echo "$PULUMI_LANGUAGE_PYTHON_VERSION-cli-$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "$PULUMI_KUBERNETES_VERSION" ;;
-    pulumi-language-yaml) echo "$PULUMI_YAML_VERSION" ;;
+    pulumi-resource-command) echo "$PULUMI_COMMAND_VERSION" ;;
+    pulumi-resource-random) echo "$PULUMI_RANDOM_VERSION" ;;
+    pulumi-resource-tls) echo "$PULUMI_TLS_VERSION" ;;
+    pulumi-resource-proxmoxve) echo "$PULUMI_PROXMOXVE_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
@@ -40,6 +56,12 @@ binaries_of() {
   case "$1" in
     kubernetes) echo "kube-apiserver kube-controller-manager kube-scheduler" ;;
     kwok) echo "kwok kwokctl" ;;
+    # The CLI is linked from here: it finds the language host beside its real (not
+    # symlinked) binary.
+    pulumi-language-python) echo "pulumi pulumi-language-python pulumi-language-python-exec" ;;
+    # Resource plugins go into the plugin cache only: on PATH the engine would take them
+    # whatever their version, with a warning.
+    pulumi-resource-*) echo "" ;;
     *) echo "$1" ;;
   esac
 }
@@ -89,11 +111,81 @@ build_pulumi-resource-kubernetes() {
   rm -rf "$w"
 }
 
-build_pulumi-language-yaml() {
-  local out=$1
-  GOBIN=$out go install -trimpath \
-    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION" \
-    "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$PULUMI_YAML_VERSION"
+# The upstream source archive named in toolchain/sources.sha256 for $1, checked and unpacked
+# into $2; prints the unpacked top directory. A missing or altered archive stops the build.
+unpack_source() {
+  local name=$1 into=$2 file want got
+  file=$(awk -v n="$name" '$2 ~ "^"n"-v?[0-9]" {print $2}' "$here/toolchain/sources.sha256")
+  want=$(awk -v f="$file" '$2 == f {print $1}' "$here/toolchain/sources.sha256")
+  [ -n "$file" ] || { echo "toolchain: no source archive pinned for $name in toolchain/sources.sha256" >&2; return 1; }
+  if [ ! -f "$SRC/$file" ]; then
+    echo "toolchain: source archive $SRC/$file is missing (it comes with ../shared/src; set CLUSTERFORGE_SRC_DIR to where it is)" >&2
+    return 1
+  fi
+  got=$(sha256sum "$SRC/$file" | cut -d' ' -f1)
+  if [ "$got" != "$want" ]; then
+    echo "toolchain: source archive $SRC/$file is altered: SHA-256 $got, pinned $want" >&2
+    return 1
+  fi
+  [ "${3:-}" = --check-only ] && return 0
+  tar -xzf "$SRC/$file" -C "$into"
+  echo "$into/${file%.tar.gz}"
+}
+
+build_pulumi-language-python() {
+  local out=$1 w src cli
+  cli=$(dir_of pulumi)/pulumi
+  w=$(mktemp -d "$CACHE/wrap.XXXXXX")
+  src=$(unpack_source pulumi-language-python "$w")
+  (cd "$src/sdk/python/cmd/pulumi-language-python"
+   # Its go.mod points pkg/v3 and sdk/v3 at the monorepo; take the CLI's release instead.
+   go mod edit -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+     -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" \
+     -replace=golang.org/x/text=golang.org/x/text@v0.41.0
+   go mod tidy
+   go build -trimpath -tags osusergo,grpcnotrace \
+     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_PYTHON_VERSION" \
+     -o "$out/pulumi-language-python" .
+   install -m 0755 ../pulumi-language-python-exec "$out/")
+  # A real copy, not a link: the CLI looks for bundled language hosts beside its own binary.
+  cp "$cli" "$out/pulumi"
+  rm -rf "$w"
+}
+
+# A provider from its source archive: the generate step (embedded schema), then the build.
+# $1 out dir, $2 name, $3 version, $4 Go module of the provider, $5.. go mod edits to make first.
+build_provider_from_source() {
+  local out=$1 name=$2 version=$3 module=$4 w src
+  shift 4
+  w=$(mktemp -d "$CACHE/wrap.XXXXXX")
+  src=$(unpack_source "pulumi-$name" "$w")
+  (cd "$src/provider"
+   if [ $# -gt 0 ]; then go mod edit "$@"; go mod tidy; fi
+   if [ -f "cmd/pulumi-resource-$name/generate.go" ]; then
+     (cd "cmd/pulumi-resource-$name" && VERSION=$version go run generate.go)
+   fi
+   go build -trimpath -ldflags "-s -w -X $module/pkg/version.Version=$version" \
+     -o "$out/pulumi-resource-$name" "./cmd/pulumi-resource-$name")
+  rm -rf "$w"
+}
+
+build_pulumi-resource-command() {
+  build_provider_from_source "$1" command "$PULUMI_COMMAND_VERSION" github.com/pulumi/pulumi-command/provider
+}
+
+build_pulumi-resource-random() {
+  build_provider_from_source "$1" random "$PULUMI_RANDOM_VERSION" github.com/pulumi/pulumi-random/provider/v4
+}
+
+build_pulumi-resource-tls() {
+  # Its bridge release is refused by the proxy (403 on the .mod): take the one random uses.
+  # pulumi-java's pkg no longer compiles against the newer pkg/v3 and is not needed to run.
+  build_provider_from_source "$1" tls "$PULUMI_TLS_VERSION" github.com/pulumi/pulumi-tls/provider/v5 \
+    -require=github.com/pulumi/pulumi-terraform-bridge/v3@v3.137.0 -droprequire=github.com/pulumi/pulumi-java/pkg
+}
+
+build_pulumi-resource-proxmoxve() {
+  build_provider_from_source "$1" proxmoxve "$PULUMI_PROXMOXVE_VERSION" github.com/muhlba91/pulumi-proxmoxve/provider
 }
 
 build_kubernetes() {
@@ -144,8 +236,43 @@ build_actionlint() {
     "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 }
 
+# Tools another tool's build reads (the language host's directory carries the CLI).
+depends_of() {
+  case "$1" in
+    pulumi-language-python) echo "pulumi" ;;
+  esac
+}
+
+# The source archive a tool builds from, if any (name as in toolchain/sources.sha256).
+source_of() {
+  case "$1" in
+    pulumi-language-python) echo "pulumi-language-python" ;;
+    pulumi-resource-command|pulumi-resource-random|pulumi-resource-tls|pulumi-resource-proxmoxve)
+      echo "pulumi-${1#pulumi-resource-}" ;;
+  esac
+}
+
+# Install each built resource plugin into the isolated plugin cache at its exact version
+# (`pulumi plugin install --file`); an identical binary already there is left alone.
+install_plugins() {
+  local cli=$BIN/pulumi name tool version dest
+  [ -x "$cli" ] || return 0
+  for name in "${plugins[@]}"; do
+    tool=pulumi-resource-$name
+    [ -f "$(dir_of "$tool")/.built" ] || continue
+    version=$(version_of "$tool")
+    dest=$PULUMI_HOME_DIR/plugins/resource-$name-v$version/pulumi-resource-$name
+    cmp -s "$dest" "$(dir_of "$tool")/pulumi-resource-$name" && continue
+    echo "toolchain: installing plugin $name $version into $PULUMI_HOME_DIR" >&2
+    PULUMI_HOME=$PULUMI_HOME_DIR PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true \
+      "$cli" plugin install resource "$name" "$version" --file "$(dir_of "$tool")/pulumi-resource-$name" \
+      --reinstall >/dev/null
+  done
+}
+
 ensure() {
-  local tool=$1 dir stamp log start
+  local tool=$1 dir stamp log start dep
+  for dep in $(depends_of "$tool"); do ensure "$dep"; done
   dir=$(dir_of "$tool")
   stamp=$dir/.built
   # One build of a tool at a time: a second run waits, then finds the stamp.
@@ -168,11 +295,13 @@ ensure() {
   for b in $(binaries_of "$tool"); do
     ln -sfn "$dir/$b" "$BIN/$b"
   done
+  case $tool in pulumi-resource-*) rm -f "$BIN/$tool" ;; esac
   flock -u "$lock"
 }
 
 case "${1:-}" in
   --bin) echo "$BIN"; exit 0 ;;
+  --pulumi-home) echo "$PULUMI_HOME_DIR"; exit 0 ;;
   --list)
     for t in "${tools[@]}"; do
       d=$(dir_of "$t"); s=missing; [ -f "$d/.built" ] && s="built ($(cut -d' ' -f3 "$d/.built"))"
@@ -184,5 +313,11 @@ esac
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=("${tools[@]}")
 for t in "${want[@]}"; do version_of "$t" >/dev/null; done
+# Every source archive checked before any build starts: a missing or altered one is one line.
+for t in "${want[@]}"; do
+  s=$(source_of "$t")
+  [ -z "$s" ] || [ -f "$(dir_of "$t")/.built" ] || unpack_source "$s" "" --check-only
+done
 for t in "${want[@]}"; do ensure "$t"; done
+install_plugins
 echo "$BIN"

@@ -1,131 +1,223 @@
-"""`clusterforge bench e2e`: the emulated-kwok stack on a real control plane.
+"""`clusterforge bench e2e`: the real `pulumi up` of emulated-kwok beside kwokctl's own.
 
-One run, one cluster (kwokctl's binary runtime, binaries from scripts/toolchain.sh):
-  1. up: the stack's own commands (cluster, stages, node groups: 2,553 nodes);
-     `ours_nodes_per_s` = nodes / seconds until every node is Ready;
-  2. an unchanged re-run (`noop_changes`: commands that ran), an edit that scales one
-     zone of one group down 10% (`edit_changed_only_group`);
-  3. our groups deleted, then `kwokctl scale node` creates the same count on the same
-     cluster: `kwokctl_nodes_per_s`, measured the same way;
-  4. destroy: `destroy_remaining` = nodes of the groups + cluster processes left.
-`preview_ok` and `render_matches_preview` need the Pulumi engine to run the program,
-which the module proxy does not allow here (toolchain/README.md): both print null.
+One run on this machine, both sides with the same binaries (scripts/toolchain.sh):
+  1. ours: the plain `pulumi` CLI runs the program (clusterforge.engine): preview (and
+     whether it declares what `clusterforge render` shows), up (2,553 nodes), a preview
+     that must show no change, a 10% scale-down of one zone of one group, destroy;
+     `ours_nodes_per_s` counts from the first node group's step to every node Ready;
+  2. kwokctl: `kwokctl create cluster` then `kwokctl scale node` of the same count,
+     `kwokctl_nodes_per_s` counted the same way; then `kwokctl delete cluster`.
+CPU seconds per 1,000 nodes: our node groups' apply processes (each reports its own) and
+the `kwokctl scale node` process. Goals: ratio_vs_kwokctl >= 1.0, up_vs_kwokctl <= 1.5,
+destroy_vs_up <= 1.0, noop_changes 0, destroy_remaining 0.
 """
 from __future__ import annotations
 
-import copy
 import json
+import re
+import resource
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from clusterforge.kwok_live import (LiveStack, cluster_processes, destroy, free_port, group_commands,
-                                    kwok_overrides, missing_binaries, toolchain_bin, up, update)
-from clusterforge.mockrun import run_stack
-from clusterforge.stackfile import read_stack
+from clusterforge import PROJECT_ROOT
+from clusterforge.engine import (EngineError, EngineStack, changed, create_workspace, declared_urns,
+                                 missing_engine_parts, toolchain_bin)
+from clusterforge.kwok_live import cluster_processes, free_port, kwok_overrides, missing_binaries
 
 STACK = "emulated-kwok"
-GOAL_NODES_PER_S = 83  # KWOK's CI brings 5,000 nodes Ready in 60 s
+CHARTS = PROJECT_ROOT.parent / "shared" / "charts"
+_CPU = re.compile(r"node group (\S+): .*\(cpu ([0-9.]+) s\)")
 
 
-def _core(kubeconfig: str):
+def _ready_count(kubeconfig: dict) -> tuple[int, int]:
     from kubernetes import client, config
 
-    return client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
-
-
-def _ready_count(core, selector: str | None = None) -> tuple[int, int]:
-    raw = core.list_node(label_selector=selector or "", _preload_content=False)
-    nodes = json.loads(raw.data)["items"]
+    api = client.CoreV1Api(config.new_client_from_config_dict(kubeconfig))
+    nodes = json.loads(api.list_node(_preload_content=False).data)["items"]
     ready = sum(1 for n in nodes if any(c["type"] == "Ready" and c["status"] == "True"
                                         for c in n.get("status", {}).get("conditions", [])))
     return len(nodes), ready
 
 
-def _wait_ready(core, count: int, start: float, timeout_s: float = 600) -> float:
-    """Seconds from `start` until `count` nodes exist and are Ready."""
-    while True:
-        total, ready = _ready_count(core)
-        if total >= count and ready >= count:
-            return time.monotonic() - start
-        if time.monotonic() - start > timeout_s:
-            raise RuntimeError(f"{ready} of {count} nodes Ready after {timeout_s:.0f}s")
-        time.sleep(0.25)
+class ReadyWatch(threading.Thread):
+    """Polls a kubeconfig file until `count` nodes are Ready; records when (monotonic)."""
+
+    def __init__(self, kubeconfig: Path, count: int, timeout_s: float = 1200):
+        super().__init__(daemon=True)
+        self.path, self.count, self.deadline = kubeconfig, count, time.monotonic() + timeout_s
+        self.done_at: float | None = None
+
+    def run(self) -> None:
+        while time.monotonic() < self.deadline:
+            try:
+                if self.path.is_file():
+                    total, ready = _ready_count(yaml.safe_load(self.path.read_text()))
+                    if total >= self.count and ready >= self.count:
+                        self.done_at = time.monotonic()
+                        return
+            except Exception:  # noqa: BLE001 - the API server is still starting
+                pass
+            time.sleep(0.25)
 
 
-def _render(config: dict[str, Any]):
-    return run_stack(STACK, {k: config[k] for k in ("hosts", "emulation", "addons")})
+def _events(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _first_group_step(events: list[dict]) -> float | None:
+    """Wall-clock time of the engine's first step on a node group."""
+    times = [e["timestamp"] for e in events if "resourcePreEvent" in e
+             and e["resourcePreEvent"]["metadata"]["urn"].rsplit("::", 1)[1].startswith("nodes-")]
+    return min(times) if times else None
+
+
+def _apply_cpu(events: list[dict]) -> float:
+    """CPU seconds our node-group apply processes report (one line each)."""
+    total = 0.0
+    for e in events:
+        message = (e.get("diagnosticEvent") or {}).get("message", "")
+        for match in _CPU.finditer(message):
+            total += float(match.group(2))
+    return total
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run() -> dict[str, Any]:
     bin_dir = toolchain_bin()
-    missing = missing_binaries(bin_dir)
+    missing = missing_engine_parts() + missing_binaries(bin_dir)
+    if not CHARTS.is_dir():
+        missing.append(f"the chart packages in {CHARTS}")
     if missing:
-        print(f"bench e2e: the toolchain lacks {', '.join(missing)} in {bin_dir}; run scripts/toolchain.sh")
+        print(f"bench e2e: missing {', '.join(missing)}; run scripts/toolchain.sh")
         return {"error": f"missing {', '.join(missing)}"}
     with tempfile.TemporaryDirectory(prefix="clusterforge-bench-e2e-") as tmp:
         return _run(bin_dir, Path(tmp))
 
 
-def _run(bin_dir: Path, workdir: Path) -> dict[str, Any]:
-    config = copy.deepcopy(read_stack(STACK).namespaced())
-    config["hosts"] = kwok_overrides(config, bin_dir, "cf-bench", free_port())
-    kwokctl = config["hosts"]["kwokCluster"]["kwokctl"]
-    rec = _render(config)
-    nodes = sum(r for g in group_commands(rec) for _, r in json.loads(g.inputs["stdin"])["zones"])
-    live = LiveStack(workdir=workdir, env={"KWOK_WORKDIR": str(workdir)})
-    figures: dict[str, Any] = {"nodes": nodes, "preview_ok": None, "render_matches_preview": None}
+def _ours(bin_dir: Path, root: Path, figures: dict[str, Any]) -> None:
+    ws = create_workspace(root / "ws")
+    st = EngineStack(ws, STACK)
+    st.init()
+    port = free_port()
+
+    def local(config):
+        hosts = config["clusterforge:hosts"]
+        hosts.update(kwok_overrides({"hosts": hosts}, bin_dir, "cf-bench", port))
+        config["clusterforge:addons"]["chartSource"] = {"directory": str(CHARTS)}
+
+    st.edit(local)
+    groups = st.config()["clusterforge:emulation"]["nodeGroups"]
+    nodes = figures["nodes"] = sum(p["replicas"] for g in groups for p in g["placement"])
+    print(f"ours: {nodes} nodes in {len(groups)} groups; preview ...", flush=True)
+    preview = st.preview()
+    figures["preview_ok"] = {s["op"] for s in preview["steps"]} == {"create"}
+    figures["render_matches_preview"] = declared_urns(preview) == st.rendered_urns(root / "render")
+
+    kubeconfig = ws.root / "user" / ".kwok" / "clusters" / "cf-bench" / "kubeconfig.yaml"
+    watch = ReadyWatch(kubeconfig, nodes)
+    watch.start()
+    events_file = root / "up-events.json"
+    start, wall = time.monotonic(), time.time()
     try:
-        start = time.monotonic()
-        timings = up(live, rec)
-        core = _core(live.kubeconfig)
-        group_start = start + timings["cluster_s"]
-        ours_s = _wait_ready(core, nodes, group_start)
+        st.run("up", "--yes", "--skip-preview", "--event-log", str(events_file))
         figures["up_s"] = round(time.monotonic() - start, 2)
+        watch.join()
+        events = _events(events_file)
+        first = _first_group_step(events)
+        if watch.done_at is None or first is None:
+            raise EngineError("the nodes never all became Ready")
+        ours_s = watch.done_at - (start + first - wall)
         figures["ours_ready_s"] = round(ours_s, 2)
         figures["ours_nodes_per_s"] = round(nodes / ours_s, 1)
-        print(f"up: cluster {timings['cluster_s']:.1f}s, {nodes} nodes applied in "
-              f"{timings['node_groups_s']:.1f}s, all Ready after {ours_s:.1f}s")
+        figures["ours_cpu_s_per_1000_nodes"] = round(_apply_cpu(events) * 1000 / nodes, 2)
+        print(f"ours: up {figures['up_s']}s; nodes Ready {ours_s:.1f}s after the first node group started "
+              f"({figures['ours_nodes_per_s']} nodes/s)", flush=True)
 
-        figures["noop_changes"] = len(update(live, _render(config)))
-        edited = copy.deepcopy(config)
-        group = next(g for g in edited["emulation"]["nodeGroups"] if g["name"] != "system")
-        place = group["placement"][0]
-        place["replicas"] -= place["replicas"] // 10
-        rec = _render(edited)
-        ran = update(live, rec)
-        left = _ready_count(core, f"clusterforge.io/node-group={group['name']}")[0]
-        figures["edit_changed_only_group"] = ran == [f"nodes-{group['name']}"] and left == sum(
-            p["replicas"] for p in group["placement"])
-        print(f"no-op re-run ran {figures['noop_changes']} command(s); the 10% scale-down of "
-              f"{group['name']}/{place['availabilityZone']} ran {ran}")
+        noop = st.preview()
+        figures["noop_changes"] = len(changed(noop))
+        scaled = {}
 
-        # Same cluster, same count: KWOK's own client creates the nodes.
-        for g in reversed(group_commands(rec)):
-            live.delete_command(g.name)
-        while _ready_count(core)[0]:
-            time.sleep(0.5)
-        env = {"KWOK_WORKDIR": str(workdir), "PATH": f"{bin_dir}:/usr/bin:/bin"}
+        def scale_down(config):
+            group = next(g for g in config["clusterforge:emulation"]["nodeGroups"] if g["name"] != "system")
+            zone = group["placement"][0]
+            zone["replicas"] -= zone["replicas"] // 10
+            scaled.update(name=group["name"], left=sum(p["replicas"] for p in group["placement"]))
+
+        st.edit(scale_down)
+        edit = changed(st.preview())
+        st.run("up", "--yes", "--skip-preview")
+        from kubernetes import client, config
+
+        api = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(st.output("kubeconfig"))))
+        left = len(json.loads(api.list_node(label_selector=f"clusterforge.io/node-group={scaled['name']}",
+                                            _preload_content=False).data)["items"])
+        figures["edit_changed_only_group"] = edit == {f"nodes-{scaled['name']}": "update"} and left == scaled["left"]
+        print(f"no-op preview: {figures['noop_changes']} change(s); the 10% scale-down changed {edit}", flush=True)
+    finally:
         start = time.monotonic()
-        subprocess.run([kwokctl, "scale", "node", "--name", "cf-bench", "--replicas", str(nodes)],
-                       env=env, check=True, capture_output=True, timeout=900)
-        theirs_s = _wait_ready(core, nodes, start)
+        st.run("destroy", "--yes", "--skip-preview", check=False)
+        figures["destroy_s"] = round(time.monotonic() - start, 2)
+    left_behind = cluster_processes(ws.root / "user" / ".kwok")
+    figures["destroy_remaining"] = len(left_behind) + len([r for r in st.resources()
+                                                           if r["type"] != "pulumi:pulumi:Stack"])
+    print(f"ours: destroy {figures['destroy_s']}s, {figures['destroy_remaining']} thing(s) left", flush=True)
+
+
+def _kwokctl(bin_dir: Path, root: Path, nodes: int, figures: dict[str, Any]) -> None:
+    env = {"KWOK_WORKDIR": str(root / "kwokctl"), "PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(root)}
+    kwokctl = str(bin_dir / "kwokctl")
+    binaries = kwok_overrides({"hosts": {}}, bin_dir, "cf-kwokctl", 0)["kwokCluster"]["binaries"]
+    flags = ["--kube-apiserver-binary", binaries["kubeApiserver"],
+             "--kube-controller-manager-binary", binaries["kubeControllerManager"],
+             "--kube-scheduler-binary", binaries["kubeScheduler"], "--kwok-controller-binary",
+             binaries["kwokController"], "--etcd-binary", binaries["etcd"]]
+    version = next(line.split("=", 1)[1] for line in (PROJECT_ROOT / "toolchain" / "versions.env").read_text()
+                   .splitlines() if line.startswith("KUBERNETES_VERSION="))
+    start = time.monotonic()
+    try:
+        subprocess.run([kwokctl, "create", "cluster", "--name", "cf-kwokctl", "--runtime", "binary",
+                        "--kube-apiserver-port", str(free_port()), "--wait", "120s", *flags],
+                       env={**env, "KWOK_KUBE_VERSION": version}, check=True, capture_output=True, timeout=600)
+        create_s = time.monotonic() - start
+        kubeconfig = yaml.safe_load(subprocess.run([kwokctl, "get", "kubeconfig", "--name", "cf-kwokctl"], env=env,
+                                                   check=True, capture_output=True, text=True).stdout)
+        cpu = _children_cpu()
+        start = time.monotonic()
+        subprocess.run([kwokctl, "scale", "node", "--name", "cf-kwokctl", "--replicas", str(nodes)], env=env,
+                       check=True, capture_output=True, timeout=1200)
+        figures["kwokctl_cpu_s_per_1000_nodes"] = round((_children_cpu() - cpu) * 1000 / nodes, 2)
+        while _ready_count(kubeconfig)[1] < nodes:
+            if time.monotonic() - start > 1200:
+                raise EngineError("kwokctl's nodes never all became Ready")
+            time.sleep(0.25)
+        theirs_s = time.monotonic() - start
+        figures["kwokctl_create_s"] = round(create_s, 2)
         figures["kwokctl_ready_s"] = round(theirs_s, 2)
         figures["kwokctl_nodes_per_s"] = round(nodes / theirs_s, 1)
-        figures["ratio_vs_kwokctl"] = round(figures["ours_nodes_per_s"] / figures["kwokctl_nodes_per_s"], 2)
-        print(f"kwokctl scale node: {nodes} nodes Ready after {theirs_s:.1f}s")
-        subprocess.run([kwokctl, "scale", "node", "--name", "cf-bench", "--replicas", "0"], env=env,
-                       check=True, capture_output=True, timeout=900)
+        print(f"kwokctl: create {create_s:.1f}s, {nodes} nodes Ready {theirs_s:.1f}s after scale "
+              f"({figures['kwokctl_nodes_per_s']} nodes/s)", flush=True)
     finally:
-        destroy(live, rec)
-    remaining = len(cluster_processes(workdir))
-    figures["destroy_remaining"] = remaining
-    figures["goal_nodes_per_s"] = GOAL_NODES_PER_S
-    print(f"ours {figures.get('ours_nodes_per_s')} nodes/s, kwokctl {figures.get('kwokctl_nodes_per_s')} "
-          f"nodes/s (ratio {figures.get('ratio_vs_kwokctl')}); goal >= {GOAL_NODES_PER_S} nodes/s and ratio >= 1.0")
-    print("preview_ok, render_matches_preview: null (the Pulumi engine cannot run the program here)")
+        subprocess.run([kwokctl, "delete", "cluster", "--name", "cf-kwokctl"], env=env, capture_output=True,
+                       timeout=300)
+
+
+def _run(bin_dir: Path, root: Path) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    _ours(bin_dir, root, figures)
+    _kwokctl(bin_dir, root, figures["nodes"], figures)
+    figures["ratio_vs_kwokctl"] = round(figures["ours_nodes_per_s"] / figures["kwokctl_nodes_per_s"], 2)
+    figures["up_vs_kwokctl"] = round(figures["up_s"] / (figures["kwokctl_create_s"] + figures["kwokctl_ready_s"]), 2)
+    figures["destroy_vs_up"] = round(figures["destroy_s"] / figures["up_s"], 2)
+    print(f"ratio vs kwokctl {figures['ratio_vs_kwokctl']} (goal >= 1.0), up vs kwokctl {figures['up_vs_kwokctl']} "
+          f"(goal <= 1.5), destroy vs up {figures['destroy_vs_up']} (goal <= 1.0)")
     return figures
