@@ -53,8 +53,11 @@ def missing_engine_parts(bin_dir: Path | None = None, home: Path | None = None) 
     """What the real engine needs and the toolchain has not built, in words."""
     bin_dir = bin_dir or toolchain_bin()
     home = home or plugin_cache()
-    missing = [f"{b} in {bin_dir}" for b in ("pulumi", "pulumi-language-python", "pulumi-language-python-exec")
-               if not os.access(bin_dir / b, os.X_OK)]
+    cli = bin_dir / "pulumi"
+    # The CLI runs the language host found beside its own (resolved) binary.
+    beside = Path(os.path.realpath(cli)).parent
+    missing = [f"{b} in {beside}" for b in ("pulumi", "pulumi-language-python", "pulumi-language-python-exec")
+               if not os.access(beside / b, os.X_OK)]
     have = {p.name.split("-v")[0] for p in (home / "plugins").glob("resource-*-v*") if p.is_dir()}
     missing += [f"the {p} plugin in {home / 'plugins'}" for p in PLUGINS if f"resource-{p}" not in have]
     return missing

@@ -56,9 +56,9 @@ binaries_of() {
   case "$1" in
     kubernetes) echo "kube-apiserver kube-controller-manager kube-scheduler" ;;
     kwok) echo "kwok kwokctl" ;;
-    # The CLI is linked from here: it finds the language host beside its real (not
-    # symlinked) binary.
-    pulumi-language-python) echo "pulumi pulumi-language-python pulumi-language-python-exec" ;;
+    # Only the CLI is linked from here: it finds the language host beside its real (not
+    # symlinked) binary. On PATH the engine would take the host from there, with a warning.
+    pulumi-language-python) echo "pulumi" ;;
     # Resource plugins go into the plugin cache only: on PATH the engine would take them
     # whatever their version, with a warning.
     pulumi-resource-*) echo "" ;;
@@ -295,7 +295,10 @@ ensure() {
   for b in $(binaries_of "$tool"); do
     ln -sfn "$dir/$b" "$BIN/$b"
   done
-  case $tool in pulumi-resource-*) rm -f "$BIN/$tool" ;; esac
+  case $tool in
+    pulumi-resource-*) rm -f "$BIN/$tool" ;;
+    pulumi-language-python) rm -f "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" ;;
+  esac
   flock -u "$lock"
 }
 

@@ -1,24 +1,24 @@
-"""The tenants' rendered objects on a real API server: their rights and their quota.
+"""The tenants under the real engine: `pulumi up` of a small kwok stack with two tenants.
 
-A small kwok cluster (etcd, kube-apiserver with RBAC, controller manager, scheduler and
-KWOK controller as processes, started by the program's own kwokctl command) takes the
-tenant objects the program registers, by server-side apply in the graph's order. The
-API server's authorizer answers SubjectAccessReviews for each tenant's account, the
-token controller fills the token Secret the tenant's kubeconfig is built from, and the
-quota admission plugin refuses a pod over the quota.
+The plain `pulumi` CLI runs the program (clusterforge.engine): kwokctl starts etcd,
+kube-apiserver with RBAC, the controller manager, the scheduler and the KWOK controller
+as processes; the kubernetes provider creates the tenants' objects in the graph's order;
+the token controller fills each tenant's token Secret and the program builds the tenant's
+kubeconfig from it, a secret stack output. The API server's authorizer answers
+SubjectAccessReviews for each tenant's account, that very kubeconfig is used as the
+tenant, and the quota admission plugin refuses a pod over the quota.
 """
 from __future__ import annotations
 
+import json
 
 import pytest
 import yaml
 
-from clusterforge.kwok_live import LiveStack, cluster_processes, destroy, free_port, up
-from clusterforge.mockrun import run_stack
-from clusterforge.render import kubernetes_objects
-from components.plan.tenants import tenant_kubeconfig
-from tests.e2e.tenants_stack import STACK, resource_attributes, small_kwok_config
-from tests.e2e.waiting import wait_until
+from clusterforge.engine import EngineError, EngineStack, create_workspace
+from clusterforge.kwok_live import cluster_processes, free_port, kwok_overrides, missing_binaries
+from tests import needs
+from tests.e2e.tenants_stack import STACK, resource_attributes
 
 TENANTS = [
     {"name": "alice", "quota": {"cpu": "2", "memory": "4Gi", "pods": 5, "gpus": 0}},
@@ -28,54 +28,53 @@ ORDER = ("ClusterRole", "Namespace", "ServiceAccount", "Secret", "Role", "RoleBi
          "ResourceQuota", "LimitRange")
 
 
-def _config(bin_dir, port) -> dict:
-    return {**small_kwok_config(bin_dir, port, "cf-tenants"), "tenants": TENANTS}
+class Live:
+    """What the tests read: the admin and tenant kubeconfigs the stack outputs."""
+
+    def __init__(self, stack: EngineStack):
+        self.stack = stack
+        self.kubeconfig = stack.output("kubeconfig")
+        self.tenant_kubeconfigs = json.loads(stack.output("tenantKubeconfigs"))
 
 
-def _tenant_objects(rec) -> list[dict]:
-    objects = [o for o in kubernetes_objects(rec)
-               if o["kind"] in ORDER and ("clusterforge.io/tenant" in o["metadata"].get("labels", {})
-                                          or o["metadata"]["name"] == "clusterforge-tenant-read-only")]
-    return sorted(objects, key=lambda o: ORDER.index(o["kind"]))
-
-
-def _admin(live: LiveStack):
+def _admin(live: Live):
     from kubernetes import client, config
 
     return config.new_client_from_config_dict(yaml.safe_load(live.kubeconfig)), client
 
 
-def _token(live: LiveStack, namespace: str, name: str, timeout_s: float = 60) -> str:
-    import base64
-
-    api, client = _admin(live)
-    core = client.CoreV1Api(api)
-    def token() -> str | None:
-        secret = core.read_namespaced_secret(name, namespace)
-        return base64.b64decode(secret.data["token"]).decode() if secret.data and secret.data.get("token") else None
-
-    return wait_until(token, timeout_s, 0.5, lambda: f"the token controller never filled {namespace}/{name}")
-
-
 @pytest.fixture(scope="module")
 def cluster(kwok_bin, tmp_path_factory):
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("kwok-tenants")
-    config = _config(kwok_bin, port)
-    rec = run_stack(STACK, {k: config[k] for k in ("hosts", "emulation", "addons", "tenants")})
-    live = LiveStack(workdir=workdir, env={"KWOK_WORKDIR": str(workdir)})
     try:
-        up(live, rec)
-        api = live.client()
-        for obj in _tenant_objects(rec):
-            api.apply(obj)
-        yield {"live": live, "rec": rec, "config": config}
+        ws = create_workspace(tmp_path_factory.mktemp("engine-tenants"))
+    except EngineError as err:
+        needs.missing(str(err))
+    if missing_binaries(kwok_bin):
+        needs.missing(f"the toolchain lacks {missing_binaries(kwok_bin)}")
+    stack = EngineStack(ws, STACK)
+    stack.init()
+    port = free_port()
+
+    def small_with_tenants(config):
+        emulation = config["clusterforge:emulation"]
+        system = next(g for g in emulation["nodeGroups"] if g["name"] == "system")
+        system["placement"] = system["placement"][:1]
+        emulation["nodeGroups"] = [system]
+        hosts = config["clusterforge:hosts"]
+        hosts.update(kwok_overrides({"hosts": hosts}, kwok_bin, "cf-tenants", port))
+        config["clusterforge:addons"] = {"prometheus": {"enabled": False}}
+        config["clusterforge:tenants"] = TENANTS
+
+    stack.edit(small_with_tenants)
+    try:
+        stack.run("up", "--yes", "--skip-preview")
+        yield {"live": Live(stack), "stack": stack, "workdir": ws.root / "user" / ".kwok"}
     finally:
-        if live.commands:  # a failed test left the cluster up: take it down all the same
-            destroy(live, rec)
+        if [r for r in stack.resources() if r["type"] != "pulumi:pulumi:Stack"]:
+            stack.run("destroy", "--yes", "--skip-preview", check=False)
 
 
-def _allowed(live: LiveStack, tenant: str, verb: str, resource: str, namespace: str = "", group: str = "",
+def _allowed(live: Live, tenant: str, verb: str, resource: str, namespace: str = "", group: str = "",
              name: str = "") -> bool:
     api, client = _admin(live)
     attrs = resource_attributes(verb, resource, namespace, group, name)
@@ -91,9 +90,10 @@ NAMES = [t["name"] for t in TENANTS]
 
 
 def test_every_tenant_object_is_on_the_server(cluster):
-    objects = _tenant_objects(cluster["rec"])
-    assert {o["kind"] for o in objects} == set(ORDER)
-    assert len(objects) == 1 + len(TENANTS) * (len(ORDER) - 1)
+    kinds = [r["type"].rsplit(":", 1)[1] for r in cluster["stack"].resources()
+             if r["type"].startswith("kubernetes:") and "clusterforge:tenants" in r["urn"]]
+    assert set(kinds) >= set(ORDER) - {"ClusterRole"}
+    assert len([k for k in kinds if k != "ClusterRoleBinding"]) == len(TENANTS) * (len(ORDER) - 2)
     api, client = _admin(cluster["live"])
     for name in NAMES:
         ns = client.CoreV1Api(api).read_namespace(name)
@@ -162,11 +162,11 @@ def _pod(name: str, cpu: str | None = None, gpus: int = 0) -> dict:
                                                          "capabilities": {"drop": ["ALL"]}}}]}}
 
 
-def _as_tenant(live: LiveStack, tenant: str):
-    """A client with the tenant's kubeconfig, built the way the program builds its output."""
+def _as_tenant(live: Live, tenant: str):
+    """A client with the kubeconfig the stack outputs for the tenant."""
     from kubernetes import client, config
 
-    text = tenant_kubeconfig(live.kubeconfig, tenant, _token(live, tenant, f"{tenant}-token"))
+    text = live.tenant_kubeconfigs[tenant]
     return client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(text))), client
 
 
@@ -202,7 +202,7 @@ def test_the_tenant_kubeconfig_works_and_the_quota_is_enforced(cluster, tenant):
 
 
 def test_destroy_leaves_no_process(cluster):
-    live = cluster["live"]
-    destroy(live, cluster["rec"])
-    assert live.commands == {}
-    assert cluster_processes(live.workdir) == []
+    stack = cluster["stack"]
+    stack.run("destroy", "--yes", "--skip-preview")
+    assert [r for r in stack.resources() if r["type"] != "pulumi:pulumi:Stack"] == []
+    assert cluster_processes(cluster["workdir"]) == []
