@@ -26,9 +26,10 @@ OFFLINE_ENV = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_SK
 # The engine reads no ambient plugin from PATH: only the cache, at the exact version.
 PASSPHRASE = "clusterforge-workspace"
 TOOLCHAIN = PROJECT_ROOT / "scripts" / "toolchain.sh"
-# Resource plugins the program's SDK packages ask for (pulumi_aws has no plugin built here:
-# the cloud stack is previewed only where it is installed).
+# Resource plugins the stacks previewed here use (pulumi_aws has no plugin built here: the
+# cloud stack is not previewed by the engine); an emulated stack needs only KWOK_PLUGINS.
 PLUGINS = ("command", "kubernetes", "random", "tls", "proxmoxve")
+KWOK_PLUGINS = ("command", "kubernetes", "random")
 
 
 class EngineError(Exception):
@@ -49,8 +50,9 @@ def plugin_cache() -> Path:
     return _toolchain("--pulumi-home")
 
 
-def missing_engine_parts(bin_dir: Path | None = None, home: Path | None = None) -> list[str]:
-    """What the real engine needs and the toolchain has not built, in words."""
+def missing_engine_parts(bin_dir: Path | None = None, home: Path | None = None,
+                         plugins: tuple[str, ...] = PLUGINS) -> list[str]:
+    """What the real engine needs (with `plugins`) and the toolchain has not built, in words."""
     bin_dir = bin_dir or toolchain_bin()
     home = home or plugin_cache()
     cli = bin_dir / "pulumi"
@@ -59,7 +61,7 @@ def missing_engine_parts(bin_dir: Path | None = None, home: Path | None = None) 
     missing = [f"{b} in {beside}" for b in ("pulumi", "pulumi-language-python", "pulumi-language-python-exec")
                if not os.access(beside / b, os.X_OK)]
     have = {p.name.split("-v")[0] for p in (home / "plugins").glob("resource-*-v*") if p.is_dir()}
-    missing += [f"the {p} plugin in {home / 'plugins'}" for p in PLUGINS if f"resource-{p}" not in have]
+    missing += [f"the {p} plugin in {home / 'plugins'}" for p in plugins if f"resource-{p}" not in have]
     return missing
 
 
@@ -112,12 +114,14 @@ class Workspace:
         return json.loads(out.stdout)
 
 
-def create_workspace(root: Path | None = None, bin_dir: Path | None = None) -> Workspace:
-    """A new workspace under `root` (a fresh temporary directory by default)."""
+def create_workspace(root: Path | None = None, bin_dir: Path | None = None,
+                     plugins: tuple[str, ...] = PLUGINS) -> Workspace:
+    """A new workspace under `root` (a fresh temporary directory by default) whose stacks
+    need `plugins`."""
     root = Path(root or tempfile.mkdtemp(prefix="clusterforge-engine-"))
     bin_dir = bin_dir or toolchain_bin()
     cache = plugin_cache()
-    missing = missing_engine_parts(bin_dir, cache)
+    missing = missing_engine_parts(bin_dir, cache, plugins)
     if missing:
         raise EngineError(f"the real engine lacks {', '.join(missing)}; build it with scripts/toolchain.sh")
     ws = Workspace(root=root, bin_dir=bin_dir)

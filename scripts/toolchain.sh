@@ -153,14 +153,19 @@ build_pulumi-language-python() {
 }
 
 # A provider from its source archive: the generate step (embedded schema), then the build.
-# $1 out dir, $2 name, $3 version, $4 Go module of the provider, $5.. go mod edits to make first.
+# $1 out dir, $2 name, $3 version, $4 Go module of the provider, $5 `edit` (go mod edit ARGS,
+# then tidy) or `pin` (go mod edit ARGS alone: the build adds what it needs, where tidy would
+# also want test-only modules of dependencies that the proxy refuses), $6.. its arguments.
 build_provider_from_source() {
-  local out=$1 name=$2 version=$3 module=$4 w src
-  shift 4
+  local out=$1 name=$2 version=$3 module=$4 how=${5:-} w src
+  shift 4; [ $# -gt 0 ] && shift
   w=$(mktemp -d "$CACHE/wrap.XXXXXX")
   src=$(unpack_source "pulumi-$name" "$w")
   (cd "$src/provider"
-   if [ $# -gt 0 ]; then go mod edit "$@"; go mod tidy; fi
+   case $how in
+     edit) go mod edit "$@"; go mod tidy ;;
+     pin) go mod edit "$@" ;;
+   esac
    if [ -f "cmd/pulumi-resource-$name/generate.go" ]; then
      (cd "cmd/pulumi-resource-$name" && VERSION=$version go run generate.go)
    fi
@@ -180,12 +185,19 @@ build_pulumi-resource-random() {
 build_pulumi-resource-tls() {
   # Its bridge release is refused by the proxy (403 on the .mod): take the one random uses.
   # pulumi-java's pkg no longer compiles against the newer pkg/v3 and is not needed to run.
-  build_provider_from_source "$1" tls "$PULUMI_TLS_VERSION" github.com/pulumi/pulumi-tls/provider/v5 \
+  build_provider_from_source "$1" tls "$PULUMI_TLS_VERSION" github.com/pulumi/pulumi-tls/provider/v5 edit \
     -require=github.com/pulumi/pulumi-terraform-bridge/v3@v3.137.0 -droprequire=github.com/pulumi/pulumi-java/pkg
 }
 
 build_pulumi-resource-proxmoxve() {
-  build_provider_from_source "$1" proxmoxve "$PULUMI_PROXMOXVE_VERSION" github.com/muhlba91/pulumi-proxmoxve/provider
+  # Its go.mod pins pseudo-versions of pulumi-yaml and the .NET language host that the proxy
+  # refuses (403): take the bridge release random builds with, and the releases it needs
+  # (as random's go.mod has them), which also shares their compiled packages.
+  local m=github.com/pulumi
+  build_provider_from_source "$1" proxmoxve "$PULUMI_PROXMOXVE_VERSION" github.com/muhlba91/pulumi-proxmoxve/provider pin \
+    -require=$m/pulumi-terraform-bridge/v3@v3.137.0 -require=$m/pulumi-dotnet/pulumi-language-dotnet/v3@v3.110.0 \
+    -require=$m/pulumi-yaml@v1.38.1 -require=$m/pulumi-java@v1.34.0 \
+    -require=$m/pulumi/pkg/v3@v3.256.0 -require=$m/pulumi/sdk/v3@v3.256.0
 }
 
 build_kubernetes() {
@@ -236,6 +248,13 @@ build_actionlint() {
     "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 }
 
+# Every binary a tool's build must leave in its directory.
+built_all() {
+  local tool=$1 dir=$2 b
+  case $tool in pulumi-resource-*) [ -x "$dir/$tool" ] || return 1 ;; esac
+  for b in $(binaries_of "$tool"); do [ -x "$dir/$b" ] || return 1; done
+}
+
 # Tools another tool's build reads (the language host's directory carries the CLI).
 depends_of() {
   case "$1" in
@@ -284,7 +303,9 @@ ensure() {
     echo "toolchain: building $tool $(version_of "$tool") (log: $log)" >&2
     rm -rf "$dir"; mkdir -p "$dir"
     start=$(date +%s)
-    if ! "build_$tool" "$dir" >"$log" 2>&1; then
+    # In the background, so `set -e` holds inside the build (bash ignores it in an `if`).
+    "build_$tool" "$dir" >"$log" 2>&1 &
+    if ! wait $! || ! built_all "$tool" "$dir"; then
       echo "toolchain: building $tool failed; last lines of $log:" >&2
       tail -n 20 "$log" >&2
       return 1
@@ -302,6 +323,9 @@ ensure() {
   flock -u "$lock"
 }
 
+# One compound command, read whole before it runs: editing this file while a build runs
+# cannot change what the running build does next.
+{
 case "${1:-}" in
   --bin) echo "$BIN"; exit 0 ;;
   --pulumi-home) echo "$PULUMI_HOME_DIR"; exit 0 ;;
@@ -324,3 +348,5 @@ done
 for t in "${want[@]}"; do ensure "$t"; done
 install_plugins
 echo "$BIN"
+exit
+}

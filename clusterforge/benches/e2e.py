@@ -26,8 +26,8 @@ from typing import Any
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.engine import (EngineError, EngineStack, changed, create_workspace, declared_urns,
-                                 missing_engine_parts, toolchain_bin)
+from clusterforge.engine import (KWOK_PLUGINS, EngineError, EngineStack, changed, create_workspace,
+                                 declared_urns, missing_engine_parts, toolchain_bin)
 from clusterforge.kwok_live import cluster_processes, free_port, kwok_overrides, missing_binaries
 
 STACK = "emulated-kwok"
@@ -94,7 +94,7 @@ def _children_cpu() -> float:
 
 def run() -> dict[str, Any]:
     bin_dir = toolchain_bin()
-    missing = missing_engine_parts() + missing_binaries(bin_dir)
+    missing = missing_engine_parts(plugins=KWOK_PLUGINS) + missing_binaries(bin_dir)
     if not CHARTS.is_dir():
         missing.append(f"the chart packages in {CHARTS}")
     if missing:
@@ -105,7 +105,7 @@ def run() -> dict[str, Any]:
 
 
 def _ours(bin_dir: Path, root: Path, figures: dict[str, Any]) -> None:
-    ws = create_workspace(root / "ws")
+    ws = create_workspace(root / "ws", plugins=KWOK_PLUGINS)
     st = EngineStack(ws, STACK)
     st.init()
     port = free_port()

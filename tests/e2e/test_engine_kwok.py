@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.engine import EngineStack, changed, create_workspace, declared_urns, missing_engine_parts
+from clusterforge.engine import (KWOK_PLUGINS, EngineStack, changed, create_workspace, declared_urns,
+                                 missing_engine_parts)
 from clusterforge.kwok_live import cluster_processes, free_port, kwok_overrides, missing_binaries
 from tests import needs
 from tests.e2e.waiting import wait_until
@@ -77,12 +78,12 @@ def _listening(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def stack(kwok_bin, tmp_path_factory):
-    missing = missing_engine_parts() + missing_binaries(kwok_bin)
+    missing = missing_engine_parts(plugins=KWOK_PLUGINS) + missing_binaries(kwok_bin)
     if not CHARTS.is_dir():
         missing.append(f"the upstream chart packages in {CHARTS}")
     if missing:
         needs.missing(f"the real-engine tier needs {', '.join(missing)} (scripts/toolchain.sh builds the binaries)")
-    ws = create_workspace(tmp_path_factory.mktemp("engine-kwok"))
+    ws = create_workspace(tmp_path_factory.mktemp("engine-kwok"), plugins=KWOK_PLUGINS)
     st = EngineStack(ws, STACK)
     st.init()
     port = free_port()

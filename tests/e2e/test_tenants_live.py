@@ -15,7 +15,7 @@ import json
 import pytest
 import yaml
 
-from clusterforge.engine import EngineError, EngineStack, create_workspace
+from clusterforge.engine import KWOK_PLUGINS, EngineError, EngineStack, create_workspace
 from clusterforge.kwok_live import cluster_processes, free_port, kwok_overrides, missing_binaries
 from tests import needs
 from tests.e2e.tenants_stack import STACK, resource_attributes
@@ -46,7 +46,7 @@ def _admin(live: Live):
 @pytest.fixture(scope="module")
 def cluster(kwok_bin, tmp_path_factory):
     try:
-        ws = create_workspace(tmp_path_factory.mktemp("engine-tenants"))
+        ws = create_workspace(tmp_path_factory.mktemp("engine-tenants"), plugins=KWOK_PLUGINS)
     except EngineError as err:
         needs.missing(str(err))
     if missing_binaries(kwok_bin):
