@@ -157,6 +157,47 @@ def node_group_sizes(plan: Mapping[str, Any]) -> dict[tuple[str, str], int]:
     return sizes
 
 
+def node_group_specs(plan: Mapping[str, Any]) -> dict[str, dict]:
+    """group -> its spec (labels, taints, capacity, ... and zones) from its Command's stdin."""
+    specs = {}
+    for r in plan.get("resources", []):
+        stdin = (r.get("inputs") or {}).get("stdin") if r["type"].startswith("command:") else None
+        try:
+            spec = json.loads(stdin) if isinstance(stdin, str) else None
+        except ValueError:
+            continue
+        if isinstance(spec, dict) and "group" in spec and isinstance(spec.get("zones"), list):
+            specs[str(spec["group"])] = spec
+    return specs
+
+
+def node_group_edits(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """What changes on the nodes of each KWOK node group besides its size, in words:
+    `a2-ultragpu-8g: label team=ml added (1500 nodes)`."""
+    before, after = node_group_specs(old), node_group_specs(new)
+    out = []
+    for group in sorted(set(before) & set(after)):
+        a, b = before[group], after[group]
+        nodes = sum(int(n) for _, n in b.get("zones") or [])
+        words = []
+        for what in ("labels", "annotations"):
+            la, lb = a.get(what) or {}, b.get(what) or {}
+            one = what[:-1]
+            words += [f"{one} {k}={lb[k]} added" for k in sorted(set(lb) - set(la))]
+            words += [f"{one} {k} removed" for k in sorted(set(la) - set(lb))]
+            words += [f"{one} {k} {la[k]} -> {lb[k]}" for k in sorted(set(la) & set(lb)) if la[k] != lb[k]]
+        taint = lambda t: f"{t.get('key')}{'=' + str(t['value']) if t.get('value') else ''}:{t.get('effect')}"  # noqa: E731
+        ta, tb = {taint(t) for t in a.get("taints") or []}, {taint(t) for t in b.get("taints") or []}
+        words += [f"taint {t} added" for t in sorted(tb - ta)] + [f"taint {t} removed" for t in sorted(ta - tb)]
+        for key in sorted((set(a) | set(b)) - {"labels", "annotations", "taints", "zones", "group"}):
+            if a.get(key) != b.get(key):
+                old_v, new_v = shown(key, a.get(key, ABSENT), b.get(key, ABSENT))
+                words.append(f"{key} {old_v} -> {new_v}" if "(object)" not in (old_v, new_v) else f"{key} changed")
+        if words:
+            out.append(f"{group}: {', '.join(words)} ({nodes} nodes patched)")
+    return out
+
+
 def size_changes(old: Mapping[tuple[str, str], int], new: Mapping[tuple[str, str], int]) -> list[ReplicaChange]:
     return [ReplicaChange(g, z, old.get((g, z)), new.get((g, z)))
             for g, z in sorted(set(old) | set(new)) if old.get((g, z)) != new.get((g, z))]
