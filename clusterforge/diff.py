@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups,
+from clusterforge.diff_details import (ChartChange, field_paths, ReplicaChange, chart_changes, drop_ignored, host_groups,
                                        node_group_edits, node_group_sizes, replace_reason, secret_changes, size_changes)
 from clusterforge.diff_provisioning import NEW, RECORDS, RUNS, CommandChange, command_change, grouped
 
@@ -103,21 +103,6 @@ class PlanDiff:
         return out
 
 
-def _field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        paths = []
-        for key in sorted(set(old) | set(new)):
-            sub = f"{prefix}.{key}" if prefix else str(key)
-            if key not in old or key not in new:
-                paths.append(sub)
-            else:
-                paths += _field_paths(old[key], new[key], sub)
-        return paths
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [p for i, (a, b) in enumerate(zip(old, new)) for p in _field_paths(a, b, f"{prefix}[{i}]")]
-    return [] if old == new else [prefix or "(value)"]
-
-
 def diff_plans(old: dict, new: dict) -> PlanDiff:
     from clusterforge.graph import union
 
@@ -132,14 +117,14 @@ def diff_plans(old: dict, new: dict) -> PlanDiff:
         a, b = before[urn], after[urn]
         paths = []
         for key in ("inputs", "dependencies", "parent", "options", "provider"):
-            paths += _field_paths({key: a.get(key)}, {key: b.get(key)})
+            paths += field_paths({key: a.get(key)}, {key: b.get(key)})
         paths = drop_ignored(paths, b.get("options") or {})
         if paths:
             reason = replace_reason(b["type"], paths, b.get("options") or {})
             inputs = any(p.startswith("inputs") for p in paths)
             action = "replace" if reason else "update" if inputs else "rewire"
             result.changed.append(Change(urn, b["type"], b["name"], paths, action, reason))
-    result.charts = chart_changes(old, new, _field_paths)
+    result.charts = chart_changes(old, new, field_paths)
     result.node_groups = size_changes(node_group_sizes(old), node_group_sizes(new))
     result.node_group_edits = node_group_edits(old, new)
     result.hosts = size_changes(host_groups(old.get("inventory")), host_groups(new.get("inventory")))

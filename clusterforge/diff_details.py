@@ -70,6 +70,22 @@ def shown(path: str, old: Any, new: Any) -> tuple[str, str]:
     return one(old), one(new)
 
 
+def field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Every field path where `old` and `new` differ (`inputs.y.z[1]`)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        paths = []
+        for key in sorted(set(old) | set(new)):
+            sub = f"{prefix}.{key}" if prefix else str(key)
+            if key not in old or key not in new:
+                paths.append(sub)
+            else:
+                paths += field_paths(old[key], new[key], sub)
+        return paths
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [p for i, (a, b) in enumerate(zip(old, new)) for p in field_paths(a, b, f"{prefix}[{i}]")]
+    return [] if old == new else [prefix or "(value)"]
+
+
 @dataclass
 class ValueChange:
     path: str

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clusterforge.diff_details import ABSENT, shown
+from clusterforge.diff_details import ABSENT, field_paths, shown
+from clusterforge.diff_details import _at as value_at
 
 COMMAND_TYPE = "command:local:Command"
 _PHASE = re.compile(r"run-phase (\S+)")
@@ -153,15 +154,13 @@ def _taint(t: Mapping[str, Any]) -> str:
 
 def _document_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Field-level changes inside the kubeadm documents (`kubernetesVersion v1.36.2 -> v1.36.3`)."""
-    from clusterforge.diff import _field_paths  # one reading of field paths
-
     a, b = old.get("kubeadm_documents") or {}, new.get("kubeadm_documents") or {}
     out = []
     for host in sorted(set(a) | set(b)):
         docs_a = {d.get("kind"): d for d in a.get(host) or []}
         docs_b = {d.get("kind"): d for d in b.get(host) or []}
         for kind in sorted(set(docs_a) | set(docs_b)):
-            for path in _field_paths(docs_a.get(kind), docs_b.get(kind)):
+            for path in field_paths(docs_a.get(kind), docs_b.get(kind)):
                 before, after = _shown(path, _at(docs_a.get(kind), path), _at(docs_b.get(kind), path))
                 out.append(f"{kind} {path} {before} -> {after}" if "(object)" not in (before, after)
                            else f"{kind} {path} changed")
@@ -169,8 +168,7 @@ def _document_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[st
 
 
 def _at(doc: Any, path: str) -> Any:
-    from clusterforge.diff_details import _at as at
-    return ABSENT if doc is None else at(doc, path)
+    return ABSENT if doc is None else value_at(doc, path)
 
 
 def _describe(phase: str, old_inv: Mapping[str, Any], new_inv: Mapping[str, Any]) -> tuple[list[str], str]:
