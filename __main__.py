@@ -24,5 +24,5 @@ pulumi.export("kubernetesVersion", config.kubernetes.version)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 if cluster.tenant_kubeconfigs is not None:
     pulumi.export("tenantKubeconfigs", cluster.tenant_kubeconfigs)  # a secret: tenant -> kubeconfig
-for name, value in last.record(plan, cluster.ready).items():
+for name, value in last.record(plan, cluster.ready, deployed).items():
     pulumi.export(name, value)
