@@ -60,7 +60,7 @@ def test_every_field_fixed_at_creation_is_refused_with_its_path(overrides, path)
 
 def test_what_can_change_goes_through():
     # The version (upgrade), SANs (cert-sans), labels (node-config) each have their step.
-    edit = {"kubernetes.version": "1.36.3", "kubernetes.certSans": ["k8s.home.arpa", "api.home.arpa"],
+    edit = {"kubernetes.version": "1.36.5", "kubernetes.certSans": ["k8s.home.arpa", "api.home.arpa"],
             "hosts.overrides.worker-2.labels": {"gpu": "true"}}
     assert deployed_findings(build_plan(config(overrides=edit)), Deployed.from_outputs(deployment())) == []
     run_stack("homelab", edit, previous_outputs=deployment())
