@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clusterforge.diff_details import ABSENT, field_paths, shown
+from clusterforge.diff_details import ABSENT, SENSITIVE, field_paths, shown
 from clusterforge.diff_details import _at as value_at
 
 COMMAND_TYPE = "command:local:Command"
@@ -113,9 +113,25 @@ def _changed_vars(old: Mapping[str, Any], new: Mapping[str, Any], skip=()) -> li
         a, b = old.get(key, ABSENT), new.get(key, ABSENT)
         if key in skip or a == b:
             continue
+        if _scalars(a) and _scalars(b) and not SENSITIVE.search(key):
+            gone, new_items = [x for x in a if x not in b], [x for x in b if x not in a]
+            out.append(f"{key}: " + ", ".join([*(f"+{x}" for x in new_items), *(f"-{x}" for x in gone)]))
+            continue
         before, after = _shown(key, a, b)
         out.append(f"{key} {before} -> {after}" if (before, after) != ("(object)", "(object)") else f"{key} changed")
     return out
+
+
+def _scalars(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, (str, int, float)) for x in value)
+
+
+def _host_changes(old_inv: Mapping[str, Any], new_inv: Mapping[str, Any]) -> list[str]:
+    """`hosts: +worker-4` when the command's inventory gains or loses hosts."""
+    a, b = _cluster_hosts(old_inv), _cluster_hosts(new_inv)
+    if not old_inv or a == b:
+        return []
+    return ["hosts: " + ", ".join([*(f"+{h}" for h in b if h not in a), *(f"-{h}" for h in a if h not in b)])]
 
 
 def _labels_taints(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -130,7 +146,7 @@ def _labels_taints(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list
             hosts.append(host)
             continue
         if b is None:
-            words.append(f"{host} no longer configured")
+            words.append(f"{host} left alone (remove-node takes it out)")
             continue
         la, lb = a.get("labels") or {}, b.get("labels") or {}
         for key in sorted(set(la) | set(lb)):
@@ -183,27 +199,34 @@ def _describe(phase: str, old_inv: Mapping[str, Any], new_inv: Mapping[str, Any]
             words.append(f"v{old.get('kubernetes_version')} -> v{new.get('kubernetes_version')}, control planes "
                          f"one by one then workers in batches of {batch}, each drained")
         words += _changed_vars(old, new, skip=("kubernetes_version", "kubernetes_minor"))
-        return words, _hosts(len(hosts))
+        return words + _host_changes(old_inv, new_inv), _hosts(len(hosts))
     if phase == "node-config":
         words, changed = _labels_taints(old.get("node_config") or {}, new.get("node_config") or {})
-        return words + _changed_vars(old, new, skip=("node_config",)), f"{_hosts(len(changed))} via {via}"
+        where = f"{_hosts(len(changed))} via {via}" if changed else f"kubectl on {via}"
+        return words + _changed_vars(old, new, skip=("node_config",)), where
     if phase == "cert-sans" and old.get("cert_sans") != new.get("cert_sans"):
         a, b = set(old.get("cert_sans") or []), set(new.get("cert_sans") or [])
         words = [f"SAN {s} added" for s in sorted(b - a)] + [f"SAN {s} removed" for s in sorted(a - b)]
-        words = [*words, *_changed_vars(old, new, skip=("cert_sans",))]
+        words = [*words, *_changed_vars(old, new, skip=("cert_sans", "kubeadm_documents"))]
         return ["re-issues the API server certificate one control plane at a time: " + ", ".join(words)], \
             _hosts(len(hosts))
     if phase == "remove-node":
         retiring = _groups(new_inv).get("retiring", [])
-        return ([f"drains, deletes and resets {', '.join(retiring)}"] if retiring else
+        return ([f"drains {', '.join(retiring)}, deletes its Node (and etcd member) and resets it"] if retiring else
                 ["nothing listed in hosts.retire: contacts no host"]), (f"{_hosts(len(retiring))} via {via}"
                                                                         if retiring else "")
     if phase == "control-plane":
-        words = _document_changes(old, new) + _changed_vars(old, new, skip=("kubeadm_documents",))
-        return ([f"kubeadm init documents: {', '.join(words)}",
-                 "a running cluster skips init: upgrade, cert-sans and node-config change it, and fields "
-                 "fixed at creation are refused once deployed"], f"1 host: {via}")
+        documents = _document_changes(old, new)
+        kube_vip = ("kube_vip_manifest", "kube_vip_manifest_bootstrap")
+        words = [f"kubeadm init documents: {', '.join(documents)}"] if documents else []
+        if any(old.get(k) != new.get(k) for k in kube_vip):
+            words.append(f"kube-vip's static pod rewritten on {via}")
+        words += _changed_vars(old, new, skip=("kubeadm_documents", *kube_vip))
+        words.append("a running cluster skips init (upgrade, cert-sans and node-config apply their parts; "
+                     "fields fixed at creation are refused)")
+        return words, f"1 host: {via}"
     words = _document_changes(old, new) + _changed_vars(old, new, skip=("kubeadm_documents",))
+    words += _host_changes(old_inv, new_inv)
     for host in hosts:
         words += [f"{host}: {w}" for w in _changed_vars(_host_vars(old_inv, host), _host_vars(new_inv, host))]
     if phase == "prepare" and any(w.startswith("kubernetes_version") for w in words):

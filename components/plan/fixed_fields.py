@@ -9,7 +9,8 @@ cluster would disagree with nothing said. A deployment records their values (out
 anything is declared, naming the field, why, and the way to do it, as KubeOne does for
 its immutable fields. What can change has a step of its own: the version (upgrade), the
 certificate's SANs (cert-sans), labels and taints (node-config), single sign-on
-(authentication). The etcd topology is fixed too: stacked on the control planes, the one
+(authentication), kube-vip's version and interface (the control-plane command rewrites its
+static pod). The etcd topology is fixed too: stacked on the control planes, the one
 topology the config accepts (role `etcd` is refused), so no field can change it.
 """
 from __future__ import annotations
@@ -68,6 +69,14 @@ FIXED_FIELDS: tuple[FixedField, ...] = (
         "keep it and give clients another name through kubernetes.certSans (cert-sans re-issues the API "
         f"server certificate on a running cluster), or {NEW_CLUSTER}",
         _endpoint),
+    FixedField(
+        "provisioning.airGapped.imageRepository",
+        "kubeadm init wrote it into the ClusterConfiguration of the kubeadm-config ConfigMap and the static "
+        "pod manifests; upgrades and joins read it from there, not from this config",
+        "keep it and serve the images under that name from the new registry (a DNS name or a mirror), or "
+        f"{NEW_CLUSTER}",
+        lambda cfg: str((cfg.provisioning.air_gapped.image_repository if cfg.provisioning.air_gapped else None)
+                        or "(the public registry)")),
     FixedField(
         "addons.calico.blockSize",
         "Calico allocates pod addresses in blocks of this size from the pool made at install; a pool's "

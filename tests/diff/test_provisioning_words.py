@@ -112,3 +112,17 @@ def test_an_update_runs_only_where_the_command_has_no_update_step():
     assert command_change(None, _command("join-w-1", "join", inv("a")), "add", "c").outcome == NEW
     assert command_change(old, new, "rewire", "c") is None
     assert command_change(None, {"type": "kubernetes:core/v1:Namespace", "name": "x"}, "add", "c") is None
+
+
+def test_retiring_adding_and_new_sans_in_words(render):
+    base = render("base", "homelab")
+    retire = _rows(diff_plans(base, render("retire", "homelab", {"hosts.retire": ["worker-3"]})))
+    assert retire["remove-node"].line() == ("remove-node: drains worker-3, deletes its Node (and etcd member) "
+                                            "and resets it (1 host via cp-1)")
+    assert retire["upgrade"].outcome == RECORDS and retire["upgrade"].what == ["hosts: -worker-3"]
+    sans = _rows(diff_plans(base, render("sans", "homelab",
+                                         {"kubernetes.certSans": ["k8s.home.arpa", "api.home.arpa"]})))
+    assert sans["cert-sans"].line() == ("cert-sans: re-issues the API server certificate one control plane at a "
+                                        "time: SAN api.home.arpa added (3 hosts)")
+    joins = sans["join (cp-2, cp-3, worker-1, worker-2, worker-3)"]
+    assert joins.outcome == RECORDS and joins.what == ["cert_sans: +api.home.arpa"]

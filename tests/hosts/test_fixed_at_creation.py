@@ -29,7 +29,7 @@ def test_a_deployment_records_what_kubeadm_and_calico_fixed():
     assert fixed_values(config()) == {
         "kubernetes.serviceCidr": "10.96.0.0/12", "kubernetes.podCidr": "10.244.0.0/16",
         "kubernetes.clusterDomain": "cluster.local", "kubernetes.controlPlaneEndpoint": "192.168.10.10:6443",
-        "addons.calico.blockSize": "26"}
+        "provisioning.airGapped.imageRepository": "(the public registry)", "addons.calico.blockSize": "26"}
     # kind and kwok clusters are not kubeadm's: nothing recorded, nothing refused
     assert fixed_values(config("emulated")) == {}
 
@@ -78,4 +78,10 @@ def test_a_new_stack_or_an_older_record_refuses_nothing_and_the_record_keeps_the
 
 def test_every_fixed_field_names_why_and_a_way():
     for f in FIXED_FIELDS:
-        assert f.why and f.way and f.path.split(".")[0] in ("kubernetes", "addons")
+        assert f.why and f.way and f.path.split(".")[0] in ("kubernetes", "addons", "provisioning")
+
+
+def test_the_control_plane_image_registry_is_fixed_too():
+    [finding] = fixed_field_findings(config(), {"provisioning.airGapped.imageRepository": "registry.dc1/k8s"})
+    assert finding.path == "provisioning.airGapped.imageRepository"
+    assert "created with registry.dc1/k8s and this config says (the public registry)" in finding.message
