@@ -162,3 +162,17 @@ def test_the_command_draws_allocation_over_time_per_zone_and_instance_type(monke
     for title in ("use1 · a100  (16/16, 100%)", "use2 · a100  (8/8, 100%)", "use1 · h100  (0/8, 0%)"):
         assert title in text, title
     assert "seconds since submission" in text and "3 pods running, 0 pending" in text
+
+
+def test_emulated_stacks_say_kwok_pods_run_no_process(tmp_path):
+    from clusterforge.mockrun import run_stack
+    from clusterforge.render import render_stack, summary
+    from components.plan.emulation.capacity import KWOK_NOTE
+
+    assert "a pod KWOK marks Running runs no process" in KWOK_NOTE
+    out = run_stack("emulated-kwok").outputs["emulatedNodes"]
+    assert out == {"nodes": 2553, "note": KWOK_NOTE}
+    assert "emulatedNodes" not in run_stack("onprem").outputs
+    assert f"  {KWOK_NOTE}" in summary(render_stack("emulated-kwok", tmp_path / "r")).splitlines()
+    readme = (ROOT / "README.md").read_text()
+    assert "a pod marked Running by\nKWOK runs no process" in readme
