@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.diff_details import (ChartChange, field_paths, ReplicaChange, chart_changes, drop_ignored, host_groups,
-                                       node_group_edits, node_group_sizes, replace_reason, secret_changes, size_changes)
+from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, field_paths,
+                                       host_groups, node_group_edits, node_group_sizes, replace_reason,
+                                       secret_changes, size_changes)
 from clusterforge.diff_provisioning import NEW, RECORDS, RUNS, CommandChange, command_change, grouped
 
 

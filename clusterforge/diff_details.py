@@ -122,7 +122,8 @@ def chart_changes(old: Mapping[str, Any], new: Mapping[str, Any], field_paths) -
                              b.get("version") if b else None)
         if a is not None and b is not None:
             va, vb = a.get("values") or {}, b.get("values") or {}
-            change.values = [ValueChange(p, *shown(p, _at(va, p), _at(vb, p))) for p in field_paths(va, vb)]
+            change.values = [ValueChange(p, *shown(p, value_at(va, p), value_at(vb, p)))
+                             for p in field_paths(va, vb)]
             ra, rb = (a.get("repositoryOpts") or {}).get("repo"), (b.get("repositoryOpts") or {}).get("repo")
             change.repository = (ra, rb) if ra != rb else None
             if change.old_version == change.new_version and not change.values and not change.repository \
@@ -135,7 +136,7 @@ def chart_changes(old: Mapping[str, Any], new: Mapping[str, Any], field_paths) -
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def _at(doc: Any, path: str) -> Any:
+def value_at(doc: Any, path: str) -> Any:
     """The value at a field path (ABSENT when the path is not there)."""
     node = doc
     for name, index in _STEP.findall(path):
@@ -187,6 +188,11 @@ def node_group_specs(plan: Mapping[str, Any]) -> dict[str, dict]:
     return specs
 
 
+def taint_text(t: Mapping[str, Any]) -> str:
+    """`key=value:Effect`, as kubectl taint writes it."""
+    return f"{t.get('key')}{'=' + str(t['value']) if t.get('value') else ''}:{t.get('effect')}"
+
+
 def node_group_edits(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """What changes on the nodes of each KWOK node group besides its size, in words:
     `a2-ultragpu-8g: label team=ml added (1500 nodes)`."""
@@ -202,8 +208,7 @@ def node_group_edits(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
             words += [f"{one} {k}={lb[k]} added" for k in sorted(set(lb) - set(la))]
             words += [f"{one} {k} removed" for k in sorted(set(la) - set(lb))]
             words += [f"{one} {k} {la[k]} -> {lb[k]}" for k in sorted(set(la) & set(lb)) if la[k] != lb[k]]
-        taint = lambda t: f"{t.get('key')}{'=' + str(t['value']) if t.get('value') else ''}:{t.get('effect')}"  # noqa: E731
-        ta, tb = {taint(t) for t in a.get("taints") or []}, {taint(t) for t in b.get("taints") or []}
+        ta, tb = {taint_text(t) for t in a.get("taints") or []}, {taint_text(t) for t in b.get("taints") or []}
         words += [f"taint {t} added" for t in sorted(tb - ta)] + [f"taint {t} removed" for t in sorted(ta - tb)]
         for key in sorted((set(a) | set(b)) - {"labels", "annotations", "taints", "zones", "group"}):
             if a.get(key) != b.get(key):

@@ -111,7 +111,8 @@ def section(d: PlanDiff) -> str:
     picture = mermaid(d.entries, d.status())
     if picture:
         lines += ["**Picture of the change** (added green, changed yellow, replaced orange, removed red, "
-                  "unchanged neighbours grey; a re-run command is drawn as replaced)", "", "```mermaid", picture.rstrip("\n"), "```", ""]
+                  "unchanged neighbours grey; a re-run command is drawn as replaced)", "",
+                  "```mermaid", picture.rstrip("\n"), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clusterforge.diff_details import ABSENT, SENSITIVE, field_paths, shown
-from clusterforge.diff_details import _at as value_at
+from clusterforge.diff_details import ABSENT, SENSITIVE, field_paths, shown, taint_text, value_at
 
 COMMAND_TYPE = "command:local:Command"
 _PHASE = re.compile(r"run-phase (\S+)")
@@ -158,14 +157,10 @@ def _labels_taints(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list
                 words.append(f"{host} label {key} {la[key]} -> {lb[key]}")
         ta = {json.dumps(t, sort_keys=True): t for t in a.get("taints") or []}
         tb = {json.dumps(t, sort_keys=True): t for t in b.get("taints") or []}
-        words += [f"{host} taint {_taint(tb[k])} added" for k in sorted(set(tb) - set(ta))]
-        words += [f"{host} taint {_taint(ta[k])} removed" for k in sorted(set(ta) - set(tb))]
+        words += [f"{host} taint {taint_text(tb[k])} added" for k in sorted(set(tb) - set(ta))]
+        words += [f"{host} taint {taint_text(ta[k])} removed" for k in sorted(set(ta) - set(tb))]
         hosts.append(host)
     return words, hosts
-
-
-def _taint(t: Mapping[str, Any]) -> str:
-    return f"{t.get('key')}{'=' + str(t['value']) if t.get('value') else ''}:{t.get('effect')}"
 
 
 def _document_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -278,8 +273,7 @@ def command_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
             first = (_groups(_inventory(new)).get("control_plane") or [""])[0]
             return CommandChange(name, phase, NEW, [], f"via {first}" if phase == "join" else "")
         what, where = _describe(phase, {}, _inventory(new))
-        return CommandChange(name, phase, RUNS, ["first run", *what] if not what else what,
-                             where or _hosts(len(hosts)))
+        return CommandChange(name, phase, RUNS, what or ["first run"], where or _hosts(len(hosts)))
     if action == "remove":
         return CommandChange(name, phase, REMOVED, [])
     old_inv, new_inv = _inventory(old), _inventory(new)
@@ -289,7 +283,9 @@ def command_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
         if phase == "join":
             what = [w for w in what if not w.startswith("JoinConfiguration nodeRegistration")] or \
                 ["a label or taint in its kubeadm documents (node-config applies those to a joined node)"]
-        return CommandChange(name, phase, RECORDS, what or ["SSH key or untriggered input"])
+        if not what and (old or {}).get("inputs", {}).get("environment") != inputs.get("environment"):
+            what = ["the SSH key (its environment) changed"]
+        return CommandChange(name, phase, RECORDS, what or ["an input no trigger names"])
     return CommandChange(name, phase, RUNS, what, where)
 
 
