@@ -107,8 +107,8 @@ def _diff(args) -> int:
         print(f"clusterforge diff: {err}", file=sys.stderr)
         return 2
     markdown = comment(results)
-    sys.stdout.write(markdown if args.format == "markdown" else "".join(
-        (f"stack {d.stack}:\n" if len(results) > 1 else "") + as_text(d) for d in results if not d.empty))
+    # Each stack's text starts with its summary line, which names the stack.
+    sys.stdout.write(markdown if args.format == "markdown" else "".join(as_text(d) for d in results))
     if args.markdown_out:
         Path(args.markdown_out).write_text(markdown)
     return 0 if all(d.empty for d in results) else 1
