@@ -22,6 +22,14 @@ from clusterforge.diff_details import ABSENT, SENSITIVE, field_paths, shown, tai
 COMMAND_TYPE = "command:local:Command"
 _PHASE = re.compile(r"run-phase (\S+)")
 
+# kubeadm init document fields a running cluster keeps (components/plan/fixed_fields.py): the
+# config key a deployed stack refuses to change.
+FIXED_AT_INIT = {"ClusterConfiguration networking.serviceSubnet": "kubernetes.serviceCidr",
+                 "ClusterConfiguration networking.podSubnet": "kubernetes.podCidr",
+                 "ClusterConfiguration networking.dnsDomain": "kubernetes.clusterDomain",
+                 "ClusterConfiguration controlPlaneEndpoint": "the control-plane endpoint",
+                 "ClusterConfiguration imageRepository": "provisioning.airGapped.imageRepository"}
+
 # What each kind of outcome reads as.
 NEW, RUNS, RECORDS, REMOVED = "new", "runs", "records", "removed"
 
@@ -214,6 +222,10 @@ def _describe(phase: str, old_inv: Mapping[str, Any], new_inv: Mapping[str, Any]
         documents = _document_changes(old, new)
         kube_vip = ("kube_vip_manifest", "kube_vip_manifest_bootstrap")
         words = [f"kubeadm init documents: {', '.join(documents)}"] if documents else []
+        fixed = sorted({key for change in documents for prefix, key in FIXED_AT_INIT.items()
+                        if change.startswith(prefix)})
+        if fixed:
+            words.append(f"fixed at creation: a deployed stack refuses this change of {', '.join(fixed)}")
         if any(old.get(k) != new.get(k) for k in kube_vip):
             words.append(f"kube-vip's static pod rewritten on {via}")
         words += _changed_vars(old, new, skip=("kubeadm_documents", *kube_vip))

@@ -126,3 +126,10 @@ def test_retiring_adding_and_new_sans_in_words(render):
                                         "time: SAN api.home.arpa added (3 hosts)")
     joins = sans["join (cp-2, cp-3, worker-1, worker-2, worker-3)"]
     assert joins.outcome == RECORDS and joins.what == ["cert_sans: +api.home.arpa"]
+
+
+def test_a_change_fixed_at_creation_says_a_deployed_stack_refuses_it(render):
+    d = diff_plans(render("base", "homelab"), render("cidr", "homelab", {"kubernetes.serviceCidr": "10.112.0.0/12"}))
+    init = _rows(d)["control-plane"]
+    assert "ClusterConfiguration networking.serviceSubnet 10.96.0.0/12 -> 10.112.0.0/12" in init.line()
+    assert "fixed at creation: a deployed stack refuses this change of kubernetes.serviceCidr" in init.what
