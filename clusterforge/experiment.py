@@ -7,7 +7,7 @@ Each copy gets its own job id. When the cluster settles (every experiment pod is
 running, finished, or unschedulable, and nothing changed since the last look) or the
 Jobs finish, it prints allocated vs available GPUs by zone and instance type, and the
 pods still pending, and writes a picture of the allocation over the run (`--picture`,
-an SVG: experiment_picture.py). On KWOK nodes a pod marked Running runs no process: KWOK
+an SVG, by default under build/experiments/: experiment_picture.py). On KWOK nodes a pod marked Running runs no process: KWOK
 sets its phase, nothing executes; the report says how many pods that is.
 `report()` is pure and is what the tests exercise.
 """
@@ -35,6 +35,7 @@ ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 EXPERIMENT_LABEL = "clusterforge.io/experiment"
 GPU_SUFFIX = "/gpu"
+PICTURES = PROJECT_ROOT / "build" / "experiments"  # beside the renders (build/ is not committed)
 
 
 def _gpus(resources: dict[str, str] | None) -> Decimal:
@@ -267,7 +268,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds to wait for the cluster to settle before reporting (default 600)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.add_argument("--picture", metavar="SVG",
-                        help="where to write the allocation picture (default allocation-RUN.svg here)")
+                        help="where to write the allocation picture (default build/experiments/allocation-RUN.svg "
+                             "in the project, beside the renders)")
     return parser
 
 
@@ -329,7 +331,7 @@ def _run(args, jobs: list[dict[str, Any]], run: str) -> int:
     rep = report(cluster.nodes(), pods)
     samples.append((round(time.monotonic() - started, 1), rep))
     print(json.dumps(rep.as_dict(), sort_keys=True) if args.json else format_report(rep))
-    picture = Path(args.picture or f"allocation-{run}.svg")
+    picture = Path(args.picture) if args.picture else PICTURES / f"allocation-{run}.svg"
     try:
         draw(samples, picture, f"run {run}: GPUs allocated of available by zone and instance type")
         print(f"experiment: allocation picture written to {picture}", file=sys.stderr)

@@ -112,7 +112,7 @@ class FakeCluster:
 
 
 def test_command_submits_copies_and_reports_when_settled(monkeypatch, capsys, tmp_path):
-    monkeypatch.chdir(tmp_path)  # the allocation picture goes to the working directory
+    monkeypatch.setattr(experiment, "PICTURES", tmp_path / "build" / "experiments")  # where pictures go by default
     FakeCluster.submitted = []
     monkeypatch.setattr(experiment, "Cluster", FakeCluster)
     monkeypatch.setattr(experiment.time, "sleep", lambda s: None)
@@ -122,6 +122,7 @@ def test_command_submits_copies_and_reports_when_settled(monkeypatch, capsys, tm
     assert len({job["metadata"]["name"] for _, job in FakeCluster.submitted}) == 4
     data = json.loads(capsys.readouterr().out)
     assert data["podsPending"] == 1 and data["gpusAllocated"] == 24
+    assert len(list((tmp_path / "build" / "experiments").glob("allocation-*.svg"))) == 1
 
 
 def test_missing_template_is_a_usage_error(capsys):
