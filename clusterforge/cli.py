@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from clusterforge.mockrun import DuplicateUrnError, ProgramRefused
+from clusterforge.progress import steps
 from clusterforge.stackfile import StackFileError, stack_names
 from components.config import ConfigError
 
@@ -27,7 +28,7 @@ def _render(args) -> int:
 
     stacks = stack_names() if args.stack == "all" else [args.stack]
     code = 0
-    for stack in stacks:  # every stack is reported, whatever an earlier one did
+    for stack in steps(stacks, "render"):  # every stack is reported, whatever an earlier one did
         out = Path(args.out) / stack if args.out and len(stacks) > 1 else args.out
         try:
             result = render_stack(stack, Path(out) if out else None)
@@ -70,7 +71,7 @@ def _check(args) -> int:
             print(f"--server {server}: {kubeconfig_problem(server, err)}", file=sys.stderr)
             return 2
     ok = True
-    for stack in stacks:
+    for stack in steps(stacks, "check"):
         try:
             report = check_stack(stack, crd_dir, server)
         except StackFileError as err:
@@ -106,8 +107,8 @@ def _diff(args) -> int:
         print(f"clusterforge diff: {err}", file=sys.stderr)
         return 2
     markdown = comment(results)
-    sys.stdout.write(markdown if args.format == "markdown" else "".join(
-        (f"stack {d.stack}:\n" if len(results) > 1 else "") + as_text(d) for d in results if not d.empty))
+    # Each stack's text starts with its summary line, which names the stack.
+    sys.stdout.write(markdown if args.format == "markdown" else "".join(as_text(d) for d in results))
     if args.markdown_out:
         Path(args.markdown_out).write_text(markdown)
     return 0 if all(d.empty for d in results) else 1
@@ -124,7 +125,7 @@ def _policy(args) -> int:
         return 2
     by_stack = {}
     code = 0
-    for stack in stack_names() if args.stack == "all" else [args.stack]:
+    for stack in steps(stack_names() if args.stack == "all" else [args.stack], "policy"):
         try:
             by_stack[stack] = check_stack(stack, config)
         except ConfigError as err:  # every stack is reported, whatever an earlier one did

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -44,6 +45,9 @@ def cached_crd_dir(cfg: StackConfig, timeout: float = 20.0) -> Path:
     directory = cache_root() / key
     directory.mkdir(parents=True, exist_ok=True)
     missing = [(name, url) for name, url in sources if not (directory / name).is_file()]
+    if missing:  # said before it starts: this needs the network
+        print(f"check: fetching {len(missing)} upstream CRD file(s) into {directory} (needs the network; "
+              "--crd-schemas DIR works offline)", file=sys.stderr, flush=True)
     failures = []
     for name, url in missing:
         try:

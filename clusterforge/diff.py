@@ -6,7 +6,9 @@ refs. Resources are matched by URN; a changed resource lists the field paths tha
 differ (inputs, dependencies, parent, options), less those Pulumi ignores
 (ignoreChanges), and says when the change replaces it. Secrets compare as `[secret]`
 plus a fingerprint of their ciphertext, so a diff says a secret changed and never
-shows one. Charts, node group sizes and host counts: diff_details; Markdown: diff_markdown.
+shows one. Charts, node group sizes and host counts: diff_details; provisioning commands
+in words: diff_provisioning. The diff is computed once (`diff_plans`), summary included;
+text (`as_text`) and Markdown (diff_markdown) only render it.
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ from typing import Any
 import yaml
 
 from clusterforge import PROJECT_ROOT
-from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, host_groups,
-                                       node_group_sizes, replace_reason, secret_changes, size_changes)
+from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, field_paths,
+                                       host_groups, node_group_edits, node_group_sizes, replace_reason,
+                                       secret_changes, size_changes)
+from clusterforge.diff_provisioning import NEW, RECORDS, RUNS, CommandChange, command_change, grouped
 
 
 @dataclass
@@ -45,8 +49,12 @@ class PlanDiff:
     stack: str = ""
     charts: list[ChartChange] = field(default_factory=list)
     node_groups: list[ReplicaChange] = field(default_factory=list)
+    node_group_edits: list[str] = field(default_factory=list)  # labels, taints, capacity in words
     hosts: list[ReplicaChange] = field(default_factory=list)
     secrets: list[tuple[str, str]] = field(default_factory=list)
+    # Provisioning commands in words (what changes on which hosts), by URN; such a command
+    # is counted here, not among the resources.
+    provisioning: dict[str, CommandChange] = field(default_factory=dict)
     # urn -> plan entry, old and new together: what the picture of the change draws from.
     entries: list[dict] = field(default_factory=list, repr=False)
 
@@ -54,8 +62,39 @@ class PlanDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.secrets)
 
+    def resources(self, action: str) -> list[Change]:
+        """Changes of `action` (add, remove, update, replace, rewire) less provisioning commands."""
+        pool = self.added if action == "add" else self.removed if action == "remove" else self.changed
+        return [c for c in pool if c.action == action and c.urn not in self.provisioning]
+
     def count(self, action: str) -> int:
-        return sum(1 for c in self.changed if c.action == action)
+        return len(self.resources(action))
+
+    def summary_parts(self) -> list[str]:
+        """The one summary both renderings print: counts, provisioning, charts, sizes, secrets."""
+        if self.empty:
+            return ["no changes"]
+        counts = [f"{self.count('add')} to add", f"{self.count('update') + self.count('rewire')} to change",
+                  f"{self.count('replace')} to replace", f"{self.count('remove')} to remove"]
+        parts = [", ".join(counts)]
+        commands = list(self.provisioning.values())
+        if commands:
+            runs = sum(1 for c in commands if c.outcome in (NEW, RUNS))
+            records = sum(1 for c in commands if c.outcome == RECORDS)
+            hosts = sum(1 for c in commands if c.outcome == NEW and c.name.startswith("join-"))
+            words = [f"{runs} provisioning command{'s' * (runs != 1)} run"]
+            words += [f"{records} only record new inputs"] if records else []
+            words += [f"{hosts} new host{'s' * (hosts != 1)}"] if hosts else []
+            parts.append(", ".join(words))
+        parts += [f"chart {c.chart} {c.old_version} → {c.new_version}" for c in self.charts if c.bump]
+        parts += [f"{c.group}{'/' + c.zone if c.zone else ''} {c.old or 0} → {c.new or 0}"
+                  for c in (*self.node_groups, *self.hosts)]
+        parts += [f"node group {e}" for e in self.node_group_edits]
+        parts += [f"secret {key.split(':', 1)[-1]} {what}" for key, what in self.secrets]
+        return parts
+
+    def summary(self) -> str:
+        return f"{self.stack}: " + "; ".join(self.summary_parts())
 
     def status(self) -> dict[str, str]:
         """urn -> add/change/replace/remove, for the picture."""
@@ -63,21 +102,6 @@ class PlanDiff:
         out.update({c.urn: "remove" for c in self.removed})
         out.update({c.urn: "replace" if c.action == "replace" else "change" for c in self.changed})
         return out
-
-
-def _field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        paths = []
-        for key in sorted(set(old) | set(new)):
-            sub = f"{prefix}.{key}" if prefix else str(key)
-            if key not in old or key not in new:
-                paths.append(sub)
-            else:
-                paths += _field_paths(old[key], new[key], sub)
-        return paths
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [p for i, (a, b) in enumerate(zip(old, new)) for p in _field_paths(a, b, f"{prefix}[{i}]")]
-    return [] if old == new else [prefix or "(value)"]
 
 
 def diff_plans(old: dict, new: dict) -> PlanDiff:
@@ -94,31 +118,59 @@ def diff_plans(old: dict, new: dict) -> PlanDiff:
         a, b = before[urn], after[urn]
         paths = []
         for key in ("inputs", "dependencies", "parent", "options", "provider"):
-            paths += _field_paths({key: a.get(key)}, {key: b.get(key)})
+            paths += field_paths({key: a.get(key)}, {key: b.get(key)})
         paths = drop_ignored(paths, b.get("options") or {})
         if paths:
             reason = replace_reason(b["type"], paths, b.get("options") or {})
             inputs = any(p.startswith("inputs") for p in paths)
             action = "replace" if reason else "update" if inputs else "rewire"
             result.changed.append(Change(urn, b["type"], b["name"], paths, action, reason))
-    result.charts = chart_changes(old, new, _field_paths)
+    result.charts = chart_changes(old, new, field_paths)
     result.node_groups = size_changes(node_group_sizes(old), node_group_sizes(new))
+    result.node_group_edits = node_group_edits(old, new)
     result.hosts = size_changes(host_groups(old.get("inventory")), host_groups(new.get("inventory")))
     result.secrets = secret_changes(old, new)
     result.entries = union(old.get("resources", []), new.get("resources", []))
+    cluster = str((new.get("outputs") or old.get("outputs") or {}).get("clusterName") or "")
+    for c in (*result.added, *result.removed, *result.changed):
+        described = command_change(before.get(c.urn), after.get(c.urn), c.action, cluster)
+        if described is not None:
+            result.provisioning[c.urn] = described
     return result
 
 
 def as_text(d: PlanDiff) -> str:
-    lines = []
-    for sign, items in (("+", d.added), ("-", d.removed), ("~", d.changed)):
-        for c in items:
+    """The plain-text rendering of the diff: the same summary, sections and rows as the Markdown."""
+    if d.empty:
+        return ""
+    lines = [d.summary()]
+    if d.charts:
+        lines.append("charts:")
+        for c in d.charts:
+            lines.append(f"  {c.release} ({c.chart}) {c.old_version or '(new)'} -> {c.new_version or '(removed)'}"
+                         + ("; repository changed" if c.repository else ""))
+            lines += [f"    values {v.path}: {v.old} -> {v.new}" for v in c.values]
+    for title, changes in (("node groups", d.node_groups), ("hosts", d.hosts)):
+        if changes:
+            lines.append(f"{title}:")
+            lines += [f"  {c.group}{' in ' + c.zone if c.zone else ''}: {c.old or 0} -> {c.new or 0} "
+                      f"({'+' if c.delta > 0 else ''}{c.delta})" for c in changes]
+    if d.node_group_edits:
+        lines += ["node group edits:", *(f"  {e}" for e in d.node_group_edits)]
+    if d.provisioning:
+        lines.append("provisioning:")
+        lines += [f"  {c.line()}" for c in provisioning_rows(d)]
+    lines += [f"~ secret {key} {what} (value not shown)" for key, what in d.secrets]
+    for sign, action in (("+", "add"), ("-", "remove"), ("~", "update"), ("~", "rewire"), ("!", "replace")):
+        for c in d.resources(action):
             lines.append(f"{sign} {c.type} {c.name}" + (f"  (replace: {c.reason})" if c.reason else ""))
             lines += [f"    {p}" for p in c.paths]
-    lines += [f"~ secret {key} {what} (value not shown)" for key, what in d.secrets]
-    if lines:
-        lines.append(f"{len(d.added)} to add, {len(d.changed)} to change, {len(d.removed)} to remove")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return "\n".join(lines) + "\n"
+
+
+def provisioning_rows(d: PlanDiff) -> list[CommandChange]:
+    """The provisioning commands as both renderings list them (diff_provisioning.grouped)."""
+    return grouped(list(d.provisioning.values()))
 
 
 class DiffError(Exception):

@@ -70,6 +70,22 @@ def shown(path: str, old: Any, new: Any) -> tuple[str, str]:
     return one(old), one(new)
 
 
+def field_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Every field path where `old` and `new` differ (`inputs.y.z[1]`)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        paths = []
+        for key in sorted(set(old) | set(new)):
+            sub = f"{prefix}.{key}" if prefix else str(key)
+            if key not in old or key not in new:
+                paths.append(sub)
+            else:
+                paths += field_paths(old[key], new[key], sub)
+        return paths
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [p for i, (a, b) in enumerate(zip(old, new)) for p in field_paths(a, b, f"{prefix}[{i}]")]
+    return [] if old == new else [prefix or "(value)"]
+
+
 @dataclass
 class ValueChange:
     path: str
@@ -106,7 +122,8 @@ def chart_changes(old: Mapping[str, Any], new: Mapping[str, Any], field_paths) -
                              b.get("version") if b else None)
         if a is not None and b is not None:
             va, vb = a.get("values") or {}, b.get("values") or {}
-            change.values = [ValueChange(p, *shown(p, _at(va, p), _at(vb, p))) for p in field_paths(va, vb)]
+            change.values = [ValueChange(p, *shown(p, value_at(va, p), value_at(vb, p)))
+                             for p in field_paths(va, vb)]
             ra, rb = (a.get("repositoryOpts") or {}).get("repo"), (b.get("repositoryOpts") or {}).get("repo")
             change.repository = (ra, rb) if ra != rb else None
             if change.old_version == change.new_version and not change.values and not change.repository \
@@ -119,7 +136,7 @@ def chart_changes(old: Mapping[str, Any], new: Mapping[str, Any], field_paths) -
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def _at(doc: Any, path: str) -> Any:
+def value_at(doc: Any, path: str) -> Any:
     """The value at a field path (ABSENT when the path is not there)."""
     node = doc
     for name, index in _STEP.findall(path):
@@ -155,6 +172,51 @@ def node_group_sizes(plan: Mapping[str, Any]) -> dict[tuple[str, str], int]:
             for zone, replicas in spec["zones"]:
                 sizes[(str(spec["group"]), str(zone))] = int(replicas)
     return sizes
+
+
+def node_group_specs(plan: Mapping[str, Any]) -> dict[str, dict]:
+    """group -> its spec (labels, taints, capacity, ... and zones) from its Command's stdin."""
+    specs = {}
+    for r in plan.get("resources", []):
+        stdin = (r.get("inputs") or {}).get("stdin") if r["type"].startswith("command:") else None
+        try:
+            spec = json.loads(stdin) if isinstance(stdin, str) else None
+        except ValueError:
+            continue
+        if isinstance(spec, dict) and "group" in spec and isinstance(spec.get("zones"), list):
+            specs[str(spec["group"])] = spec
+    return specs
+
+
+def taint_text(t: Mapping[str, Any]) -> str:
+    """`key=value:Effect`, as kubectl taint writes it."""
+    return f"{t.get('key')}{'=' + str(t['value']) if t.get('value') else ''}:{t.get('effect')}"
+
+
+def node_group_edits(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """What changes on the nodes of each KWOK node group besides its size, in words:
+    `a2-ultragpu-8g: label team=ml added (1500 nodes)`."""
+    before, after = node_group_specs(old), node_group_specs(new)
+    out = []
+    for group in sorted(set(before) & set(after)):
+        a, b = before[group], after[group]
+        nodes = sum(int(n) for _, n in b.get("zones") or [])
+        words = []
+        for what in ("labels", "annotations"):
+            la, lb = a.get(what) or {}, b.get(what) or {}
+            one = what[:-1]
+            words += [f"{one} {k}={lb[k]} added" for k in sorted(set(lb) - set(la))]
+            words += [f"{one} {k} removed" for k in sorted(set(la) - set(lb))]
+            words += [f"{one} {k} {la[k]} -> {lb[k]}" for k in sorted(set(la) & set(lb)) if la[k] != lb[k]]
+        ta, tb = {taint_text(t) for t in a.get("taints") or []}, {taint_text(t) for t in b.get("taints") or []}
+        words += [f"taint {t} added" for t in sorted(tb - ta)] + [f"taint {t} removed" for t in sorted(ta - tb)]
+        for key in sorted((set(a) | set(b)) - {"labels", "annotations", "taints", "zones", "group"}):
+            if a.get(key) != b.get(key):
+                old_v, new_v = shown(key, a.get(key, ABSENT), b.get(key, ABSENT))
+                words.append(f"{key} {old_v} -> {new_v}" if "(object)" not in (old_v, new_v) else f"{key} changed")
+        if words:
+            out.append(f"{group}: {', '.join(words)} ({nodes} nodes patched)")
+    return out
 
 
 def size_changes(old: Mapping[tuple[str, str], int], new: Mapping[tuple[str, str], int]) -> list[ReplicaChange]:

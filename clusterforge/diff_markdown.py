@@ -8,38 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from clusterforge.diff import PlanDiff
+from clusterforge.diff import PlanDiff, provisioning_rows
+from clusterforge.diff_provisioning import NEW, RECORDS, REMOVED, RUNS
 from clusterforge.graph import mermaid, short_type
 
 MARKER = "<!-- clusterforge-diff -->"
 MAX_PATHS = 8  # field paths listed per resource before "and N more"
+OUTCOMES = {NEW: "➕ new host", RUNS: "▶️ runs", RECORDS: "📝 records inputs", REMOVED: "➖ removed"}
 SIGNS = {"add": "➕ add", "remove": "➖ remove", "update": "✏️ update", "replace": "♻️ replace",
          "rewire": "🔀 order"}
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}"
 
 
 def _signed(n: int) -> str:
     return f"+{n}" if n > 0 else str(n)
 
 
-def _sizes(changes) -> list[str]:
-    return [f"{c.group}{'/' + c.zone if c.zone else ''} {c.old or 0} → {c.new or 0}" for c in changes]
-
-
 def stack_summary(d: PlanDiff) -> str:
-    """`homelab: 1 to add, 2 to change, 0 to replace, 0 to remove; chart x 1.0.0 → 1.1.0; ...`"""
-    if d.empty:
-        return f"{d.stack}: no changes"
-    to_change = d.count("update") + d.count("rewire")
-    parts = [", ".join([_count(len(d.added), "to add"), _count(to_change, "to change"),
-                        _count(d.count("replace"), "to replace"), _count(len(d.removed), "to remove")])]
-    parts += [f"chart {c.chart} {c.old_version} → {c.new_version}" for c in d.charts if c.bump]
-    parts += _sizes(d.node_groups) + _sizes(d.hosts)
-    parts += [f"secret {key.split(':', 1)[-1]} {what}" for key, what in d.secrets]
-    return f"{d.stack}: " + "; ".join(parts)
+    """The model's one summary (the text rendering prints the same line)."""
+    return d.summary()
 
 
 def summary_line(diffs: Sequence[PlanDiff]) -> str:
@@ -83,8 +69,20 @@ def _replicas(title: str, first: str, changes) -> list[str]:
     return lines + [""]
 
 
+def _provisioning(d: PlanDiff) -> list[str]:
+    if not d.provisioning:
+        return []
+    lines = ["**Provisioning** (▶️ runs its playbook on the hosts named; 📝 records the new inputs and "
+             "contacts no host)", "", "| | command | what changes | where |", "|---|---|---|---|"]
+    for c in provisioning_rows(d):
+        what = "<br>".join(c.what) or ("new host" if c.outcome == NEW else "—")
+        where = c.where if c.outcome in (NEW, RUNS) else "no host"
+        lines.append(f"| {OUTCOMES[c.outcome]} | `{c.name}` | {what} | {where or '—'} |")
+    return lines + [""]
+
+
 def _resources(d: PlanDiff) -> list[str]:
-    rows = [*d.added, *d.removed, *d.changed]
+    rows = [c for action in SIGNS for c in d.resources(action)]
     if not rows:
         return []
     lines = ["**Resources**", "", "| | type | name | changed fields |", "|---|---|---|---|"]
@@ -104,14 +102,17 @@ def section(d: PlanDiff) -> str:
         return f"- **{d.stack}**: no changes\n"
     lines = [f"### {d.stack}", "", stack_summary(d), ""]
     lines += _charts(d) + _replicas("Node groups", "node group", d.node_groups)
+    if d.node_group_edits:
+        lines += ["**Node group edits**", ""] + [f"- {e}" for e in d.node_group_edits] + [""]
     lines += _replicas("Hosts", "inventory group", d.hosts)
     if d.secrets:
         lines += ["**Secrets**", ""] + [f"- `{key}`: {what} (value not shown)" for key, what in d.secrets] + [""]
-    lines += _resources(d)
+    lines += _provisioning(d) + _resources(d)
     picture = mermaid(d.entries, d.status())
     if picture:
         lines += ["**Picture of the change** (added green, changed yellow, replaced orange, removed red, "
-                  "unchanged neighbours grey)", "", "```mermaid", picture.rstrip("\n"), "```", ""]
+                  "unchanged neighbours grey; a re-run command is drawn as replaced)", "",
+                  "```mermaid", picture.rstrip("\n"), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -6,7 +6,10 @@
 Each copy gets its own job id. When the cluster settles (every experiment pod is
 running, finished, or unschedulable, and nothing changed since the last look) or the
 Jobs finish, it prints allocated vs available GPUs by zone and instance type, and the
-pods still pending. `report()` is pure and is what the tests exercise.
+pods still pending, and writes a picture of the allocation over the run (`--picture`,
+an SVG, by default under build/experiments/: experiment_picture.py). On KWOK nodes a pod marked Running runs no process: KWOK
+sets its phase, nothing executes; the report says how many pods that is.
+`report()` is pure and is what the tests exercise.
 """
 from __future__ import annotations
 
@@ -26,11 +29,13 @@ import yaml
 from clusterforge import PROJECT_ROOT
 from clusterforge.server_check import cluster_errors, kubeconfig_problem
 from components.config.emulation import parse_quantity
+from components.plan.emulation.nodes import FAKE_KEY, FAKE_VALUE
 
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 EXPERIMENT_LABEL = "clusterforge.io/experiment"
 GPU_SUFFIX = "/gpu"
+PICTURES = PROJECT_ROOT / "build" / "experiments"  # beside the renders (build/ is not committed)
 
 
 def _gpus(resources: dict[str, str] | None) -> Decimal:
@@ -64,6 +69,8 @@ class Report:
     pending_gpus: Decimal = Decimal(0)
     running: int = 0
     succeeded: int = 0
+    # Pods on KWOK nodes: their Running phase is KWOK's, no process runs.
+    on_kwok_nodes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +81,7 @@ class Report:
             "gpusAllocated": int(sum(r.allocated for r in self.rows)),
             "podsPending": self.pending, "gpusPending": int(self.pending_gpus),
             "podsRunning": self.running, "podsSucceeded": self.succeeded,
+            "podsOnKwokNodes": self.on_kwok_nodes,
         }
 
 
@@ -81,6 +89,8 @@ def report(nodes: list[dict[str, Any]], pods: list[dict[str, Any]]) -> Report:
     """Allocated vs available GPUs per (zone, instance type), and pending pods."""
     rows: dict[tuple[str, str], Row] = {}
     where: dict[str, tuple[str, str]] = {}
+    kwok = {n["metadata"]["name"] for n in nodes
+            if ((n.get("metadata") or {}).get("annotations") or {}).get(FAKE_KEY) == FAKE_VALUE}
     for node in nodes:
         labels = (node.get("metadata") or {}).get("labels") or {}
         available = _gpus((node.get("status") or {}).get("allocatable"))
@@ -95,6 +105,7 @@ def report(nodes: list[dict[str, Any]], pods: list[dict[str, Any]]) -> Report:
     for pod in pods:
         phase = (pod.get("status") or {}).get("phase", "Pending")
         node_name = (pod.get("spec") or {}).get("nodeName")
+        out.on_kwok_nodes += node_name in kwok
         if phase == "Succeeded":
             out.succeeded += 1
         elif phase == "Failed":
@@ -125,6 +136,9 @@ def format_report(rep: Report) -> str:
             for row in lines]
     text.append(f"pods: {rep.running} running, {rep.succeeded} succeeded, {rep.pending} pending "
                 f"({int(rep.pending_gpus)} GPUs waiting)")
+    if rep.on_kwok_nodes:
+        text.append(f"note: {rep.on_kwok_nodes} of these pods are on KWOK nodes: KWOK marks them Running or "
+                    "Succeeded and no process runs; the figures are the scheduler's placement, not work done")
     return "\n".join(text)
 
 
@@ -253,6 +267,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=_seconds, default=600,
                         help="seconds to wait for the cluster to settle before reporting (default 600)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    parser.add_argument("--picture", metavar="SVG",
+                        help="where to write the allocation picture (default build/experiments/allocation-RUN.svg "
+                             "in the project, beside the renders)")
     return parser
 
 
@@ -285,7 +302,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, jobs: list[dict[str, Any]], run: str) -> int:
+    from clusterforge.experiment_picture import draw
+
     cluster = Cluster(args.kubeconfig)
+    nodes = cluster.nodes()  # the emulated nodes do not change during a run; read once for the samples
+    started = time.monotonic()
+    samples = [(0.0, report(nodes, []))]
     for job in jobs:
         cluster.submit(args.namespace, job)
     print(f"submitted {len(jobs)} jobs of {args.workers} workers (run {run})", file=sys.stderr)
@@ -296,6 +318,7 @@ def _run(args, jobs: list[dict[str, Any]], run: str) -> int:
     while True:
         time.sleep(5)
         pods = cluster.pods(selector)
+        samples.append((round(time.monotonic() - started, 1), report(nodes, pods)))
         state = sorted(((p["metadata"]["name"], (p.get("status") or {}).get("phase")) for p in pods))
         expected = args.copies * args.workers
         if len(pods) >= expected and settled(pods) and state == previous:
@@ -306,7 +329,14 @@ def _run(args, jobs: list[dict[str, Any]], run: str) -> int:
             break
         previous = state
     rep = report(cluster.nodes(), pods)
+    samples.append((round(time.monotonic() - started, 1), rep))
     print(json.dumps(rep.as_dict(), sort_keys=True) if args.json else format_report(rep))
+    picture = Path(args.picture) if args.picture else PICTURES / f"allocation-{run}.svg"
+    try:
+        draw(samples, picture, f"run {run}: GPUs allocated of available by zone and instance type")
+        print(f"experiment: allocation picture written to {picture}", file=sys.stderr)
+    except (OSError, ValueError) as err:
+        print(f"experiment: no picture written ({err})", file=sys.stderr)
     return 0
 
 

@@ -215,6 +215,7 @@ class PreviewMocks(pulumi_mocks.Mocks):
 
     def __init__(self, previous_outputs: dict[str, Any] | None = None):
         self.previous_outputs = previous_outputs or {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # (token, arguments) of every invoke
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = dict(args.inputs)
@@ -224,6 +225,9 @@ class PreviewMocks(pulumi_mocks.Mocks):
         return "", state
 
     def call(self, args: pulumi_mocks.MockCallArgs):
+        self.calls.append((args.token, dict(args.args)))
+        if args.token == "aws:ec2/getAmi:getAmi":  # offline no image is found: its ID shows as unknown
+            return {"id": UNKNOWN_TEXT}
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": ["zone-a", "zone-b", "zone-c"]}
         if args.token == READ_STACK_OUTPUTS:

@@ -225,7 +225,9 @@ def summary(result: RenderResult) -> str:
 
     capacity = capacity_summary(result.config)
     if capacity:
-        lines += ["emulated capacity:", *("  " + line for line in capacity.splitlines())]
+        from components.plan.emulation.capacity import KWOK_NOTE
+
+        lines += ["emulated capacity:", *("  " + line for line in capacity.splitlines()), f"  {KWOK_NOTE}"]
     if result.notes:
         lines += ["notes:", *(f"  - {n}" for n in result.notes)]
     lines += ["artifacts:", *(f"  {k:<9}  {p}" for k, p in result.artifacts.items())]

@@ -6,13 +6,15 @@ provisioning has finished, so a failed `pulumi up` records nothing. The next run
 them back through the engine's built-in `pulumi:pulumi:readStackOutputs`, which is what a
 StackReference reads: the outputs in the stack's saved checkpoint, i.e. those of the last
 completed deployment (a new stack has none). With them the program refuses to drop a host
-that was never retired, or to give a running VM another ID (that replaces it).
+that was never retired, to give a running VM another ID (that replaces it), or to change a
+field the cluster fixed at creation (`fixedAtCreation`: service and pod ranges, cluster
+domain, control-plane endpoint, Calico's block size).
 """
 from __future__ import annotations
 
 import pulumi
 
-from components.plan.deployed import Deployed, deployed_findings, recorded
+from components.plan.deployed import Deployed, deployed_findings, fixed_at_creation, recorded
 from components.plan.stack_plan import StackPlan
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
@@ -41,11 +43,18 @@ def read_deployed() -> Deployed | None:
     if deployed is not None and deployed.hosts is None:
         pulumi.log.warn("clusterforge: the last deployment recorded no host list (an older clusterforge); "
                         "hosts dropped from the config are checked from the next run on")
+    if deployed is not None and deployed.fixed is None:
+        pulumi.log.warn("clusterforge: the last deployment recorded no fields fixed at creation (an older "
+                        "clusterforge); this run records them from the config, so keep kubernetes.serviceCidr, "
+                        "podCidr, clusterDomain and the control-plane endpoint as the cluster was created")
     return deployed
 
 
-def record(plan: StackPlan, settled: list[pulumi.Resource]) -> dict[str, pulumi.Output]:
-    """The stack outputs of `recorded`, known only once `settled` (provisioning) is done, so
-    a run that fails before (remove-node included) leaves the last record in place."""
+def record(plan: StackPlan, settled: list[pulumi.Resource],
+           deployed: Deployed | None = None) -> dict[str, pulumi.Output]:
+    """The stack outputs of `recorded` and `fixedAtCreation`, known only once `settled`
+    (provisioning) is done, so a run that fails before (remove-node included) leaves the
+    last record in place."""
     done = pulumi.Output.all(*(r.id for r in settled))
-    return {key: done.apply(lambda _, value=value: value) for key, value in recorded(plan).items()}
+    values = {**recorded(plan), "fixedAtCreation": fixed_at_creation(plan, deployed)}
+    return {key: done.apply(lambda _, value=value: value) for key, value in values.items()}

@@ -300,7 +300,7 @@ ensure() {
   if [ ! -f "$stamp" ]; then
     command -v go >/dev/null || { echo "toolchain: Go is needed to build $tool (install Go 1.26)" >&2; return 1; }
     log=$CACHE/logs/$tool-$(version_of "$tool").log
-    echo "toolchain: building $tool $(version_of "$tool") (log: $log)" >&2
+    echo "toolchain: ${PROGRESS:-}building $tool $(version_of "$tool"): needs the network (Go module proxy) (log: $log)" >&2
     rm -rf "$dir"; mkdir -p "$dir"
     start=$(date +%s)
     # In the background, so `set -e` holds inside the build (bash ignores it in an `if`).
@@ -311,7 +311,9 @@ ensure() {
       return 1
     fi
     printf '%s %s %ss\n' "$tool" "$(version_of "$tool")" "$(( $(date +%s) - start ))" >"$stamp"
-    echo "toolchain: built $tool in $(( $(date +%s) - start ))s" >&2
+    echo "toolchain: ${PROGRESS:-}built $tool in $(( $(date +%s) - start ))s" >&2
+  else
+    echo "toolchain: ${PROGRESS:-}$tool $(version_of "$tool") cached" >&2
   fi
   for b in $(binaries_of "$tool"); do
     ln -sfn "$dir/$b" "$BIN/$b"
@@ -345,7 +347,8 @@ for t in "${want[@]}"; do
   s=$(source_of "$t")
   [ -z "$s" ] || [ -f "$(dir_of "$t")/.built" ] || unpack_source "$s" "" --check-only
 done
-for t in "${want[@]}"; do ensure "$t"; done
+k=0
+for t in "${want[@]}"; do k=$((k + 1)); PROGRESS="[$k/${#want[@]}] " ensure "$t"; done
 install_plugins
 echo "$BIN"
 exit

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import apply_overrides, prepare_offline, read_stack
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 from components.config import ConfigError
 from components.plan.load import load_stack
 from tests.needs import missing
@@ -115,7 +116,8 @@ def test_a_chart_whose_kube_version_excludes_the_pinned_version_is_a_finding(mon
     with pytest.raises(ConfigError) as caught:
         prepare_offline(read_stack("homelab"))
     assert sorted(f.path for f in caught.value.findings) == ["addons.charts[0].version", "addons.metallb.version"]
-    assert "requires Kubernetes ~1.30 (its Chart.yaml kubeVersion); the stack pins 1.36.2" in str(caught.value)
+    assert ("requires Kubernetes ~1.30 (its Chart.yaml kubeVersion); the stack pins "
+            f"{DEFAULT_KUBERNETES_VERSION}") in str(caught.value)
 
 
 def test_the_kube_version_table_is_what_the_charts_declare():

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from clusterforge import PROJECT_ROOT
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 
 STACK = "emulated"
 
@@ -71,8 +72,8 @@ def time_scale_down_plan(total: int = 10_000, fraction: float = 0.1) -> tuple[fl
 
     old_cfg = EmulationConfig.model_validate(scaled_section(total))
     new_cfg = EmulationConfig.model_validate(scaled_section(round(total * (1 - fraction))))
-    old_specs = emulation_specs(old_cfg, "1.35.1")
-    new_specs = emulation_specs(new_cfg, "1.35.1")
+    old_specs = emulation_specs(old_cfg, DEFAULT_KUBERNETES_VERSION)
+    new_specs = emulation_specs(new_cfg, DEFAULT_KUBERNETES_VERSION)
     observed = [group_nodes(s) for s in old_specs]  # what the API would list
     start = time.perf_counter()
     deletes = sum(len(plan(o, n, obs).deletes) for o, n, obs in zip(old_specs, new_specs, observed))

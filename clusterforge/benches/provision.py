@@ -33,11 +33,16 @@ WORKERS = [f"worker-{i}" for i in range(1, 7)]
 NEW = "worker-7"
 
 
+STEPS = 5  # the measured steps below, counted as they start
+
+
 def _timed(label: str, fn):
+    _timed.k = getattr(_timed, "k", 0) + 1
+    print(f"  [{_timed.k}/{STEPS}] {label} ...", flush=True)
     started = time.monotonic()
     out = fn()
     elapsed = time.monotonic() - started
-    print(f"  {label:34} {elapsed:6.1f} s", flush=True)
+    print(f"  [{_timed.k}/{STEPS}] {label:34} {elapsed:6.1f} s", flush=True)
     return out, elapsed
 
 
@@ -48,6 +53,10 @@ def run() -> dict[str, Any]:
     from tests.kubeadm.cluster import DOUBLES
     from tests.testbed import create_testbed
 
+    print("bench provision: needs root (network namespaces, overlay mounts, chroot) and, the first time, the "
+          "network (debootstrap builds the test hosts' rootfs from Debian's mirror)", flush=True)
+    if os.geteuid() != 0:
+        return {"error": "bench provision needs root: run it as root"}
     # The test hosts write their keys into this known_hosts, which the runner checks (never ~/.ssh's).
     os.environ.setdefault("CLUSTERFORGE_KNOWN_HOSTS", str(Path(tempfile.mkdtemp(prefix="cf-bench-")) / "known_hosts"))
     files = {tool: {f"/usr/bin/{tool}": (DOUBLES / f"fake_{tool}.py").read_text()}

@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from clusterforge.progress import steps
 from clusterforge.render import render_stack
 from clusterforge.stackfile import StackFileError, stack_names
 from components.config import ConfigError
@@ -16,7 +17,7 @@ def run() -> dict:
     figures: dict[str, float | int | list[str]] = {}
     invalid: list[str] = []
     with tempfile.TemporaryDirectory(prefix="clusterforge-bench-") as tmp:
-        for stack in stack_names():
+        for stack in steps(stack_names(), "bench render"):
             start = time.perf_counter()
             try:
                 result = render_stack(stack, Path(tmp) / stack)

@@ -41,6 +41,12 @@ AwsRegion = Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+", "a
                                     "use a region code such as eu-central-1")]
 AwsAmi = Annotated[str, _pattern(r"ami-([0-9a-f]{8}|[0-9a-f]{17})", "an AMI ID",
                                  "use the image's ID, ami- and 8 or 17 hex digits")]
+# An image's owner as DescribeImages takes it: an account ID or amazon, aws-marketplace, self.
+AwsImageOwner = Annotated[str, _pattern(r"\d{12}|amazon|aws-marketplace|self", "an AMI owner",
+                                        "use the publisher's 12-digit account ID (Debian: 136693071363)")]
+# An AMI name (3-128 characters of letters, digits, ()[] ./'@_-), with the filter's * and ? wildcards.
+AwsImageName = Annotated[str, _pattern(r"[A-Za-z0-9()\[\] ./'@_*?-]{3,128}", "an AMI name",
+                                       "use the name the publisher gives, e.g. debian-13-amd64-20251117-2299")]
 AwsSubnet = Annotated[str, _pattern(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet ID",
                                     "use the subnet's ID, subnet- and 8 or 17 hex digits")]
 AwsInstanceType = Annotated[str, _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type",

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from components.config.base import DnsLabel, StrictModel
-from components.config.formats import (AwsAmi, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName,
+from components.config.formats import (AwsAmi, AwsImageName, AwsImageOwner, AwsInstanceType, AwsRegion, AwsSubnet, ConfigKeyName,
                                        InterfaceName, LinuxUser, ProxmoxNode, ProxmoxStorage)
 from components.config.k8s_names import DnsSubdomain, LabelKey, Labels, LabelValue, invalid
 from components.config.kind_cluster import KindClusterConfig
@@ -137,15 +137,35 @@ class ProxmoxConfig(StrictModel):
     clone_retries: int = Field(3, ge=0, le=10)
 
 
+class AwsImage(StrictModel):
+    """A machine image found by its publisher's account and its name, resolved at preview
+    (DescribeImages; the newest match when the name has wildcards): a name one can check
+    against the publisher's list, where an AMI ID is opaque and differs per region."""
+
+    owner: AwsImageOwner
+    name: AwsImageName
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+
+
 class AwsConfig(StrictModel):
     region: AwsRegion
-    ami: AwsAmi
+    # Exactly one: the image by owner and name (resolved at preview), or a fixed AMI ID.
+    image: AwsImage | None = None
+    ami: AwsAmi | None = None
     # Use an existing subnet, or let the stack create a VPC with this CIDR.
     subnet_id: AwsSubnet | None = None
     vpc_cidr: IPv4Network | None = None
     ssh_sources: list[IPv4Network] = Field(min_length=1)
     instance_type: AwsInstanceType = "m7i.large"
     root_volume_gb: int = Field(50, ge=20)
+
+    @model_validator(mode="after")
+    def _one_image(self) -> "AwsConfig":
+        if (self.image is None) == (self.ami is None):
+            raise ValueError("give the machine image once: `image` (owner and name, e.g. owner 136693071363 and "
+                             "name debian-13-amd64-20251117-2299, Debian's) or `ami` (an ID), not "
+                             + ("both" if self.image else "neither"))
+        return self
 
 
 class HostsConfig(StrictModel):

@@ -8,10 +8,11 @@ from pydantic import AliasChoices, Field, field_validator
 
 from components.config.base import DnsLabel, StrictModel
 from components.config.images import pinned_image_ref
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 
-# The Kubernetes version of the kind node image the emulated stack is tested with: the
-# default of stacks made by `clusterforge import-kemu`.
-KIND_KUBERNETES_VERSION = "1.35.1"
+# The Kubernetes version of the kind node image the emulated stack runs: the project's one pin,
+# also the default of stacks made by `clusterforge import-kemu`.
+KIND_KUBERNETES_VERSION = DEFAULT_KUBERNETES_VERSION
 KIND_NODE_REPOSITORY = "kindest/node"
 
 

@@ -10,6 +10,11 @@ from components.config.base import PinnedVersion, StrictModel
 from components.config.formats import InterfaceName
 from components.config.k8s_names import CertSan, DnsSubdomain, Host
 
+# The one pinned Kubernetes release: every shipped stack runs it, `import-kemu` writes it, the
+# kind node image is published for it (kind v0.33.0), and scripts/toolchain.sh builds the real
+# control plane of the emulated-kwok stack at it (toolchain/versions.env). A test holds them equal.
+DEFAULT_KUBERNETES_VERSION = "1.36.4"
+
 
 class ControlPlaneEndpoint(StrictModel):
     """Where clients reach the API server: a VIP, a load balancer or a DNS name."""

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.hosts.outputs import HostOutput, HostsResult
-from components.plan.hosts.aws_spec import (api_address_args, instance_args, key_pair_args,
+from components.plan.hosts.aws_spec import (api_address_args, image_lookup_args, instance_args, key_pair_args,
                                             security_group_args, subnet_args, tags, vpc_args)
 from components.plan.hosts.expand import protected
 from components.plan.stack_plan import StackPlan
@@ -44,11 +44,16 @@ class AwsHosts(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup("nodes", vpc_id=vpc_id, **security_group_args(cfg), opts=child)
         key = aws.ec2.KeyPair("ssh", **key_pair_args(cfg), opts=child)
 
+        # The image by publisher and name, resolved at preview (so the preview shows its ID).
+        lookup = image_lookup_args(cfg)
+        ami = None if lookup is None else aws.ec2.get_ami_output(
+            **lookup, opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).id
+
         self.hosts: list[HostOutput] = []
         instances: list[pulumi.Resource] = []
         for plan in stack_plan.host_plans:
             instance = aws.ec2.Instance(
-                plan.spec.name, **instance_args(cfg, plan), subnet_id=subnet_id,
+                plan.spec.name, **instance_args(cfg, plan, ami), subnet_id=subnet_id,
                 vpc_security_group_ids=[group.id], key_name=key.key_name,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=network,

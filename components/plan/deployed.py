@@ -2,7 +2,8 @@
 
 A host leaves the config only after it was retired (remove-node drained it), and a
 running VM keeps its VM ID (a changed ID replaces the VM). components/deployed.py reads
-the record back from the engine and writes the next one.
+the record back from the engine and writes the next one. Fields the cluster fixed at
+creation keep their recorded values (fixed_fields.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from components.config.base import Finding, join_path
 from components.config.model import StackConfig
+from components.plan.fixed_fields import fixed_field_findings, fixed_values
 from components.plan.stack_plan import StackPlan
 
 
@@ -22,6 +24,8 @@ class Deployed:
     hosts: tuple[str, ...] | None
     retired: tuple[str, ...] = ()
     vm_ids: dict[str, int] = field(default_factory=dict)
+    # config path -> the value the cluster was created with; None: not recorded (an older clusterforge).
+    fixed: dict[str, str] | None = None
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> "Deployed | None":
@@ -31,7 +35,9 @@ class Deployed:
         return cls(cluster_name=outputs.get("clusterName"),
                    hosts=tuple(hosts) if isinstance(hosts, list) else None,
                    retired=tuple(outputs.get("retiredHosts") or ()),
-                   vm_ids={name: int(vm_id) for name, vm_id in (outputs.get("vmIds") or {}).items()})
+                   vm_ids={name: int(vm_id) for name, vm_id in (outputs.get("vmIds") or {}).items()},
+                   fixed=({str(k): str(v) for k, v in outputs["fixedAtCreation"].items()}
+                          if isinstance(outputs.get("fixedAtCreation"), dict) else None))
 
 
 def _pool_path(cfg: StackConfig, host: str) -> str:
@@ -92,7 +98,16 @@ def vm_id_findings(plan: StackPlan, deployed: Deployed | None) -> list[Finding]:
 
 def deployed_findings(plan: StackPlan, deployed: Deployed | None) -> list[Finding]:
     """Everything the config may not do to what the last deployment built."""
-    return dropped_host_findings(plan, deployed) + vm_id_findings(plan, deployed)
+    fixed = fixed_field_findings(plan.config, deployed.fixed) if deployed is not None else []
+    return dropped_host_findings(plan, deployed) + vm_id_findings(plan, deployed) + fixed
+
+
+def fixed_at_creation(plan: StackPlan, deployed: Deployed | None) -> dict[str, str]:
+    """What the next run checks fields fixed at creation against: the recorded values while
+    they are recorded (a run that got this far changed none), else this config's."""
+    if deployed is not None and deployed.fixed:
+        return {**fixed_values(plan.config), **deployed.fixed}
+    return fixed_values(plan.config)
 
 
 def recorded(plan: StackPlan) -> dict[str, Any]:

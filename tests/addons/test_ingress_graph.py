@@ -94,7 +94,9 @@ def test_istio_system_has_one_owner(homelab):
     assert release(homelab, "istio-base").urn in release(homelab, "istiod").dependencies
 
 
-def test_native_sidecar_settings_and_the_training_job(homelab):
+def test_native_sidecar_settings_and_the_training_job():
+    # issue 24: the demo Job is off unless asked for (homelab used to ship it on)
+    homelab = run_stack("homelab", {"addons.istio.trainingExample.enabled": True})
     values = release(homelab, "istiod").inputs["values"]
     assert values["env"]["ENABLE_NATIVE_SIDECARS"] == "true"
     assert values["meshConfig"]["defaultConfig"] == {"holdApplicationUntilProxyStarts": True}

@@ -83,7 +83,7 @@ def test_header_lists_come_from_config():
 
 
 def test_training_example_job_runs_in_an_injected_namespace():
-    istiod = specs()["istiod"]
+    istiod = specs(**{"addons.istio.trainingExample.enabled": True})["istiod"]  # off unless asked for
     [ns], [job] = kinds(istiod)["Namespace"], kinds(istiod)["Job"]
     assert ns["metadata"] == {"name": "training", "labels": {"istio-injection": "enabled"}}
     assert job["metadata"]["namespace"] == "training"

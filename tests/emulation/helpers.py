@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from components.config.emulation import EmulationConfig
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 
-KUBERNETES_VERSION = "1.35.1"
+KUBERNETES_VERSION = DEFAULT_KUBERNETES_VERSION
 
 
 def group(name: str = "a100", zones: dict[str, int] | None = None, **template: Any) -> dict[str, Any]:

@@ -111,7 +111,8 @@ class FakeCluster:
         return pods
 
 
-def test_command_submits_copies_and_reports_when_settled(monkeypatch, capsys):
+def test_command_submits_copies_and_reports_when_settled(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(experiment, "PICTURES", tmp_path / "build" / "experiments")  # where pictures go by default
     FakeCluster.submitted = []
     monkeypatch.setattr(experiment, "Cluster", FakeCluster)
     monkeypatch.setattr(experiment.time, "sleep", lambda s: None)
@@ -121,7 +122,58 @@ def test_command_submits_copies_and_reports_when_settled(monkeypatch, capsys):
     assert len({job["metadata"]["name"] for _, job in FakeCluster.submitted}) == 4
     data = json.loads(capsys.readouterr().out)
     assert data["podsPending"] == 1 and data["gpusAllocated"] == 24
+    assert len(list((tmp_path / "build" / "experiments").glob("allocation-*.svg"))) == 1
 
 
 def test_missing_template_is_a_usage_error(capsys):
     assert experiment.main(["kc", "--template", "workloads/nope.tmpl"]) == 2
+
+
+def _real(nodes):
+    """The same nodes as a real cluster's: without KWOK's annotation."""
+    for node in nodes:
+        node["metadata"].get("annotations", {}).pop("kwok.x-k8s.io/node", None)
+    return nodes
+
+
+def test_the_report_says_pods_on_kwok_nodes_run_no_process():
+    pods = [_pod("p1", "a100-use1-0", "Running"), _pod("p2", None, "Pending")]
+    assert experiment.report(_real(_cluster()), pods).on_kwok_nodes == 0
+    rep = experiment.report(_cluster(), pods)  # group_nodes makes KWOK's nodes
+    assert rep.on_kwok_nodes == 1 and rep.as_dict()["podsOnKwokNodes"] == 1
+    assert ("note: 1 of these pods are on KWOK nodes: KWOK marks them Running or Succeeded and no process "
+            "runs") in experiment.format_report(rep)
+
+
+def test_the_command_draws_allocation_over_time_per_zone_and_instance_type(monkeypatch, capsys, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    FakeCluster.submitted = []
+    monkeypatch.setattr(experiment, "Cluster", FakeCluster)
+    monkeypatch.setattr(experiment.time, "sleep", lambda s: None)
+    ticks = iter(range(0, 10_000, 7))
+    monkeypatch.setattr(experiment.time, "monotonic", lambda: float(next(ticks)))
+    svg = tmp_path / "pictures" / "run.svg"
+    assert experiment.main(["kc", "--copies", "3", "--workers", "1", "--gpu-type", "nvidia-a100-80gb",
+                            "--picture", str(svg)]) == 0
+    assert f"allocation picture written to {svg}" in capsys.readouterr().err
+    text = svg.read_text()
+    ET.fromstring(text)  # well-formed SVG
+    # One chart per zone and instance type, with the final allocation in its title.
+    for title in ("use1 · a100  (16/16, 100%)", "use2 · a100  (8/8, 100%)", "use1 · h100  (0/8, 0%)"):
+        assert title in text, title
+    assert "seconds since submission" in text and "3 pods running, 0 pending" in text
+
+
+def test_emulated_stacks_say_kwok_pods_run_no_process(tmp_path):
+    from clusterforge.mockrun import run_stack
+    from clusterforge.render import render_stack, summary
+    from components.plan.emulation.capacity import KWOK_NOTE
+
+    assert "a pod KWOK marks Running runs no process" in KWOK_NOTE
+    out = run_stack("emulated-kwok").outputs["emulatedNodes"]
+    assert out == {"nodes": 2553, "note": KWOK_NOTE}
+    assert "emulatedNodes" not in run_stack("onprem").outputs
+    assert f"  {KWOK_NOTE}" in summary(render_stack("emulated-kwok", tmp_path / "r")).splitlines()
+    readme = (ROOT / "README.md").read_text()
+    assert "a pod marked Running by\nKWOK runs no process" in readme

@@ -43,7 +43,7 @@ def test_the_cluster_is_one_command_whose_kubeconfig_is_secret(recording):
     assert cluster.type == COMMAND
     assert cluster.parent == recording.named("emulated-kwok").urn
     create = cluster.inputs["create"]
-    assert "KWOK_KUBE_VERSION=v1.36.3 kwokctl create cluster --name emulated-kwok --runtime binary" in create
+    assert "KWOK_KUBE_VERSION=v1.36.4 kwokctl create cluster --name emulated-kwok --runtime binary" in create
     assert "--enable-crds Stage" in create and create.endswith("kwokctl get kubeconfig --name emulated-kwok")
     assert cluster.inputs["delete"] == "kwokctl delete cluster --name emulated-kwok"
     assert cluster.options["additionalSecretOutputs"] == ["stdout"]

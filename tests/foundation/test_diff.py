@@ -32,7 +32,8 @@ def test_added_removed_changed_with_paths():
     assert [c.name for c in d.added] == ["new"]
     assert [c.name for c in d.removed] == ["gone"]
     assert d.changed[0].paths == ["inputs.x", "inputs.y.z[1]"]
-    assert "1 to add, 1 to change, 1 to remove" in as_text(d)
+    # issue 24: text prints the model's one summary, the Markdown's counts (replacements apart)
+    assert "1 to add, 1 to change, 0 to replace, 1 to remove" in as_text(d)
     assert "`inputs.y.z[1]`" in as_markdown(d)
 
 

@@ -122,4 +122,5 @@ def test_adding_one_tenant_adds_only_its_resources_in_clusterforge_diff(tmp_path
     added = sorted(line.split()[-1] for line in lines if line.startswith("+ "))
     assert added == sorted(CAROL)
     assert not [line for line in lines if line.startswith(("- ", "~ "))], lines
-    assert lines[-1] == f"{len(CAROL)} to add, 0 to change, 0 to remove", lines
+    # issue 24: the text prints the diff's one summary first (it was a count line last)
+    assert lines[0] == f"datalab: {len(CAROL)} to add, 0 to change, 0 to replace, 0 to remove", lines

@@ -115,9 +115,10 @@ def test_adding_one_tenant_adds_only_its_resources_in_clusterforge_diff(tmp_path
     head = render_module.render_stack("homelab", tmp_path / "head" / "homelab", overrides={"tenants": tenants}).out
     assert main(["diff", str(base), str(head)]) == 1  # something changes
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1] == f"{len(CAROL)} to add, 0 to change, 0 to remove"
-    assert sorted(line.split()[-1] for line in lines[:-1]) == sorted(CAROL)
-    assert all(line.startswith("+ ") for line in lines[:-1])
+    # issue 24: the text prints the diff's one summary first (it was a count line last)
+    assert lines[0] == f"homelab: {len(CAROL)} to add, 0 to change, 0 to replace, 0 to remove"
+    assert sorted(line.split()[-1] for line in lines[1:]) == sorted(CAROL)
+    assert all(line.startswith("+ ") for line in lines[1:])
 
 
 def test_removing_one_tenant_removes_only_its_resources_in_diff(homelab):

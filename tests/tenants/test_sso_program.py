@@ -98,11 +98,12 @@ def test_adding_one_sso_tenant_adds_only_its_resources_in_clusterforge_diff(tmp_
     head = render_module.render_stack("datalab", tmp_path / "head" / "datalab", overrides={"tenants": head_tenants}).out
     assert main(["diff", str(base), str(head)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    added = sorted(line.split()[-1] for line in lines[:-1] if line.startswith("+ "))
+    added = sorted(line.split()[-1] for line in lines[1:] if line.startswith("+ "))
     assert added == sorted(CAROL), lines
     # Nothing else changes: the Spark operator finds the new namespace by its label.
-    assert [line for line in lines[:-1] if not line.startswith("+ ")] == [], lines
-    assert lines[-1] == f"{len(CAROL)} to add, 0 to change, 0 to remove"
+    assert [line for line in lines[1:] if not line.startswith("+ ")] == [], lines
+    # issue 24: the text prints the diff's one summary first (it was a count line last)
+    assert lines[0] == f"datalab: {len(CAROL)} to add, 0 to change, 0 to replace, 0 to remove"
 
 
 def test_every_object_of_an_sso_stack_passes_check(crd_dir):

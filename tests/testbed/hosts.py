@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clusterforge.progress import steps
+
 from .aptrepo import AptRepo
 from .rootfs import TEST_USER, ensure_rootfs
 
@@ -169,7 +171,7 @@ def create_testbed(count: int, names: list[str] | None = None, kubernetes_versio
         repo.add_kube_packages(kubernetes_version, kube_files, kube_scripts)
         repo.start()
         public_key = Path(f"{key_path}.pub").read_text()
-        for i, name in enumerate(names):
+        for i, name in enumerate(steps(names, "testbed: starting test hosts")):
             testbed.hosts.append(_create_host(testbed, rootfs.lower, i, name, public_key))
         deadline = time.monotonic() + 30
         for host in testbed.hosts:

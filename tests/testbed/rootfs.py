@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +99,12 @@ def ensure_rootfs(cache: Path = CACHE) -> Rootfs:
     cache.mkdir(parents=True, exist_ok=True)
     if not tarball.exists() or not debs.is_dir():
         build = cache / f"rootfs-build-{key}-{os.getpid()}"  # private: concurrent builders never share it
-        _build(build, debs, cache / f"debootstrap-{key}.log")
+        log = cache / f"debootstrap-{key}.log"
+        print(f"testbed: building the test hosts' Debian {SUITE} rootfs once (about a minute; needs root and "
+              f"the network: {debian_mirror()}; log: {log})", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        _build(build, debs, log)
+        print(f"testbed: rootfs built in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
         _run("tar", "--numeric-owner", "-C", str(build), "-cf", f"{tarball}.part", ".")
         Path(f"{tarball}.part").rename(tarball)
         if lower.exists():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clusterforge.stackfile import stack_names
+from clusterforge.stackfile import read_stack, stack_names
 from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +140,8 @@ def test_preview_is_same_repository_only_and_deploy_is_gated():
     deploy = _load(ROOT / ".github/workflows/deploy.yml")
     assert deploy["jobs"]["up"]["environment"] == "stack-${{ matrix.stack }}"
     assert set(deploy["on"]) == {"push", "workflow_dispatch"}
-    assert deploy["on"]["workflow_dispatch"]["inputs"]["stack"]["options"] == stack_names()
+    # issue 24: emulated stacks are not deployed from CI, so they are no choice either
+    assert deploy["on"]["workflow_dispatch"]["inputs"]["stack"]["options"] == deployable()
 
 
 def _matrix(name: str, chosen: str = "") -> subprocess.CompletedProcess:
@@ -150,12 +151,33 @@ def _matrix(name: str, chosen: str = "") -> subprocess.CompletedProcess:
                           text=True, env=env)
 
 
+def deployable() -> list[str]:
+    """Stacks with machines somewhere (not kind or kwok), by the stack files as the program reads them."""
+    return [s for s in stack_names() if read_stack(s).values["clusterforge:hosts"]["kind"] not in ("kind", "kwok")]
+
+
 @pytest.mark.parametrize("name", ["live-preview.yml", "deploy.yml"])
-def test_stack_matrix_lists_the_shipped_stacks(name):
-    assert _matrix(name).stdout.strip() == "names=[" + ",".join(f'"{s}"' for s in stack_names()) + "]"
+def test_stack_matrix_lists_the_stacks_ci_may_deploy(name):
+    # issue 24: the emulated stacks (kind, kwok) are left out; was every shipped stack
+    assert deployable() == ["cloud", "datalab", "homelab", "onprem"]
+    assert _matrix(name).stdout.strip() == "names=[" + ",".join(f'"{s}"' for s in deployable()) + "]"
 
 
-def test_deploy_by_hand_takes_one_known_stack():
+def test_deploy_by_hand_takes_one_known_deployable_stack():
     assert _matrix("deploy.yml", "homelab").stdout.strip() == 'names=["homelab"]'
     refused = _matrix("deploy.yml", "nope")
     assert refused.returncode == 1 and "no stack nope" in refused.stdout
+    for emulated in ("emulated", "emulated-kwok"):
+        refused = _matrix("deploy.yml", emulated)
+        assert refused.returncode == 1 and "not deployed from CI" in refused.stdout
+
+
+@pytest.mark.parametrize("name,job", [("live-preview.yml", "preview"), ("deploy.yml", "up")])
+def test_preview_and_deploy_run_on_the_stacks_own_self_hosted_runner(name, job):
+    doc = _load(ROOT / ".github/workflows" / name)
+    assert doc["jobs"][job]["runs-on"] == ["self-hosted", "clusterforge-${{ matrix.stack }}"]
+    labels = yaml.safe_load((ROOT / ".github/actionlint.yaml").read_text())["self-hosted-runner"]["labels"]
+    assert labels == ["clusterforge-*"]
+    readme = (ROOT / "README.md").read_text()
+    for stack in deployable():
+        assert f"`clusterforge-{stack}`" in readme, f"README names no runner label for {stack}"

@@ -6,6 +6,10 @@ from decimal import Decimal
 from components.config.emulation import EmulationConfig, parse_quantity
 
 GIB = Decimal(2**30)
+# What every place that shows emulated capacity says about it (render summary, stack output).
+KWOK_NOTE = ("KWOK fakes these nodes and their pods: a pod KWOK marks Running runs no process "
+             "(KWOK sets its status, nothing executes), so capacity and placement are real to the "
+             "scheduler and nothing else")
 
 
 def _gpus(capacity: dict[str, str]) -> Decimal:
@@ -26,6 +30,11 @@ def capacity_rows(cfg: EmulationConfig) -> list[tuple[str, str, int, Decimal, De
             n = place.replicas
             rows.append((group.name, place.availability_zone, n, cpu * n, mem * n, gpu * n))
     return rows
+
+
+def emulation_output(cfg: EmulationConfig) -> dict[str, object]:
+    """The stack output of an emulated stack: how many nodes KWOK fakes, and what that means."""
+    return {"nodes": sum(row[2] for row in capacity_rows(cfg)), "note": KWOK_NOTE}
 
 
 def _num(value: Decimal) -> str:

@@ -79,10 +79,23 @@ def api_address_args(cfg: StackConfig, plan: HostPlan) -> dict[str, Any]:
     return {"domain": "vpc", "tags": tags(cfg, f"{plan.spec.name}-api", **{"clusterforge:role": plan.spec.role})}
 
 
-def instance_args(cfg: StackConfig, plan: HostPlan) -> dict[str, Any]:
+def image_lookup_args(cfg: StackConfig) -> dict[str, Any] | None:
+    """aws.ec2.get_ami's arguments for `hosts.aws.image` (None with a fixed `ami`): the
+    publisher's account, the name and the architecture; the newest match wins."""
+    image = cfg.hosts.aws.image
+    if image is None:
+        return None
+    return {"owners": [image.owner], "most_recent": True,
+            "filters": [{"name": "name", "values": [image.name]},
+                        {"name": "architecture", "values": [image.architecture]},
+                        {"name": "state", "values": ["available"]}]}
+
+
+def instance_args(cfg: StackConfig, plan: HostPlan, ami: Any = None) -> dict[str, Any]:
+    """`ami`: the image ID looked up for hosts.aws.image (else hosts.aws.ami)."""
     aws = cfg.hosts.aws
     return {
-        "ami": aws.ami,
+        "ami": ami if ami is not None else aws.ami,
         "instance_type": plan.instance_type,
         "root_block_device": {"volume_size": plan.size.disk_gb if plan.size.disk_gb > aws.root_volume_gb
                               else aws.root_volume_gb, "volume_type": "gp3", "encrypted": True},
