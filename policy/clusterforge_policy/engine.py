@@ -9,7 +9,8 @@ from typing import Any
 
 import pulumi
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation,
-                           StackValidationArgs, StackValidationPolicy)
+                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
+                           StackValidationPolicy)
 from pulumi_policy.proxy import _DictProxy, _is_unknown, _ListProxy
 
 from .catalog import POLICIES, PolicySpec
@@ -36,9 +37,27 @@ def plain(value: Any) -> Any:
     return UNKNOWN if _is_unknown(value) else value
 
 
+# Each resource's inputs as the engine checked them, by URN. The stack policies see outputs,
+# which a first preview does not know (a cluster that does not exist yet gives its objects no
+# state): the rules judge what the program declares, as the offline runner does from the
+# render, with every output known so far laid over it.
+_INPUTS: dict[str, dict[str, Any]] = {}
+
+
+def _record_inputs(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    _INPUTS[args.urn] = plain(args.props)
+
+
+def _props(r: PolicyResource) -> dict[str, Any]:
+    outputs = plain(r.props)
+    merged = dict(_INPUTS.get(r.urn, {}))
+    merged.update({k: v for k, v in outputs.items() if v != UNKNOWN or k not in merged})
+    return merged
+
+
 def as_resource(r: PolicyResource) -> Resource:
     parent = r.parent.urn if r.parent is not None else (r.opts.parent or "")
-    return Resource(urn=r.urn, type=r.resource_type, name=r.name, props=plain(r.props), parent=parent,
+    return Resource(urn=r.urn, type=r.resource_type, name=r.name, props=_props(r), parent=parent,
                     dependencies=tuple(d.urn for d in r.dependencies),
                     secret_outputs=tuple(r.opts.additional_secret_outputs or ()))
 
@@ -62,9 +81,15 @@ def _validate(spec: PolicySpec):
     return validate
 
 
-def policies() -> list[StackValidationPolicy]:
+INPUTS_POLICY = "declared-inputs"
+
+
+def policies() -> list[StackValidationPolicy | ResourceValidationPolicy]:
     # No level of their own: each takes the pack's (mandatory) unless the config says otherwise.
-    return [StackValidationPolicy(name=spec.name, description=spec.description, validate=_validate(spec),
+    # The first one only records inputs for the others and never reports.
+    recorder = ResourceValidationPolicy(name=INPUTS_POLICY, validate=_record_inputs,
+                                        description="Records each resource's declared inputs for the stack checks.")
+    return [recorder] + [StackValidationPolicy(name=spec.name, description=spec.description, validate=_validate(spec),
                                   config_schema=PolicyConfigSchema(properties=dict(spec.config)) if spec.config
                                   else None)
             for spec in POLICIES]

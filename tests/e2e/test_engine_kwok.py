@@ -186,7 +186,7 @@ def test_an_edit_updates_only_the_two_node_groups(stack):
 
 def test_the_policy_pack_passes_in_the_real_preview(stack):
     out = stack["stack"].run("preview", "--policy-pack", "policy", "--expect-no-changes")
-    assert "Policies:" in out.stdout and "clusterforge" in out.stdout, out.stdout[-2000:]
+    assert "Policies:" in out.stdout and "clusterforge@v" in out.stdout and "mandatory" not in out.stdout, out.stdout[-2000:]
 
 
 @pytest.mark.parametrize("name", ["cloud", "datalab", "emulated", "emulated-kwok", "homelab", "onprem"])

@@ -1,8 +1,8 @@
 """The policy pack as the Pulumi engine runs it: its own process, spoken to over the
 analyzer gRPC protocol (the engine's side of `--policy-pack`), fed the shipped stacks'
 resources the way the engine marshals them (unknowns as the engine's sentinels, secrets
-wrapped). The Pulumi CLI itself cannot run the Python program here; this is the part of
-the live path that can.
+wrapped). The real CLI runs the pack on real previews in tests/e2e; here each policy's
+verdicts are driven resource by resource.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from clusterforge.mockrun import SECRET_TEXT, UNKNOWN_TEXT, run_stack
 from clusterforge.policy_run import POLICY_DIR
 from clusterforge_policy.catalog import POLICIES
+from clusterforge_policy.engine import INPUTS_POLICY
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 
@@ -65,6 +66,18 @@ class Pack:
     def analyze(self, stack: str, extra=()):
         return self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=_resources(stack, extra))).diagnostics
 
+    def first_preview(self, stack: str, inputs_seen: bool = True):
+        """As the engine runs a first preview: each resource analyzed with its inputs as it is
+        stepped, then the stack with outputs nobody knows yet (no cluster exists)."""
+        resources = _resources(stack)
+        if inputs_seen:
+            for r in resources:
+                self.stub.Analyze(analyzer_pb2.AnalyzeRequest(urn=r.urn, type=r.type, name=r.name,
+                                                              properties=r.properties, options=r.options))
+        for r in resources:
+            r.properties.Clear()
+        return self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources)).diagnostics
+
     def close(self):
         if getattr(self, "channel", None):
             self.channel.close()
@@ -87,7 +100,7 @@ def pack_factory():
 def test_pack_lists_every_policy_mandatory(pack_factory):
     info = pack_factory("homelab", "proxmox").stub.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == "clusterforge" and info.supportsConfig
-    assert sorted(p.name for p in info.policies) == sorted(p.name for p in POLICIES)
+    assert sorted(p.name for p in info.policies) == sorted([INPUTS_POLICY, *(p.name for p in POLICIES)])
     assert {p.enforcementLevel for p in info.policies} == {analyzer_pb2.MANDATORY}
 
 
@@ -96,6 +109,14 @@ def test_pack_lists_every_policy_mandatory(pack_factory):
 def test_shipped_stacks_pass_under_the_engine_protocol(pack_factory, stack, hosts_kind):
     diagnostics = pack_factory(stack, hosts_kind).analyze(stack)
     assert [(d.policyName, d.message) for d in diagnostics] == []
+
+
+def test_a_first_preview_is_judged_on_the_declared_inputs(pack_factory):
+    """Before a cluster exists its objects have no outputs; the rules read what the program declared."""
+    assert list(pack_factory("onprem", "existing").first_preview("onprem")) == []
+    # Without the inputs the same outputs-only view finds unpinned charts: the inputs are what passes it.
+    blind = pack_factory("onprem", "existing").first_preview("onprem", inputs_seen=False)
+    assert "helm-release-pinned" in {d.policyName for d in blind}
 
 
 def test_kwok_on_a_stack_not_marked_emulated_is_refused(pack_factory):
