@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.config.base import DnsLabel, PinnedVersion, StrictModel
 from components.config.images import pinned_image_ref
+from components.config.input_files import read_yaml_file
 from components.config.k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors,
                                          invalid)
 from components.config.k8s_values import parse_quantity
@@ -160,8 +160,7 @@ class EmulationConfig(StrictModel):
 
 def load_kemu_file(path: str) -> EmulationConfig:
     """Read a KEMU ClusterConfig file as the emulation section (its node groups)."""
-    with open(path, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+    document = read_yaml_file(Path(path))
     if not is_kemu_document(document):
         raise ValueError(f"{path}: not a KEMU ClusterConfig (apiVersion {KEMU_API_VERSION})")
     spec = dict(document.get("spec") or {})

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import AliasChoices, Field, field_validator
 
 from components.config.base import DnsLabel, StrictModel
 from components.config.images import pinned_image_ref
+from components.config.input_files import InputFileError, load_yaml_text
 
 # The Kubernetes version of the kind node image the emulated stack is tested with: the
 # default of stacks made by `clusterforge import-kemu`.
@@ -50,9 +50,9 @@ class KindClusterConfig(StrictModel):
     def _parse_kind_config(cls, value: Any) -> Any:
         if isinstance(value, str):
             try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError as err:
-                raise ValueError(f"kindConfig is not valid YAML ({err}); use a kind Cluster config") from err
+                value = load_yaml_text(value, "kindConfig")
+            except InputFileError as err:
+                raise ValueError(f"{err}; use a kind Cluster config") from None
         if not isinstance(value, dict):
             raise ValueError("kindConfig is not a mapping; use a kind Cluster config (kind.x-k8s.io/v1alpha4)")
         if value.get("kind") != "Cluster" or not str(value.get("apiVersion", "")).startswith(
