@@ -1,0 +1,61 @@
+"""Embedded languages, parsed by the consumer's own grammar.
+
+- `addons.oauth2Proxy.apiRoutes[]` and `.skipAuthRoutes[]`: OAuth2-Proxy compiles each with
+  Go's `regexp` (RE2 syntax) at start and exits on an error, so one bad route takes the login
+  down. RE2 has no look-around, back-references or `\\Z`; Python's `re` accepts all of those,
+  so routes are compiled with RE2 itself (google-re2). A skip-auth route is `[METHOD=]regex`:
+  OAuth2-Proxy splits at the first `=`, so a `=` in a regex without a method turns its head
+  into a bogus method.
+  (Durations: cookieExpire is checked as Go's time.ParseDuration in config/ingress.py,
+  cert-manager's minimum and ordering in config/ingress.py, Prometheus's in k8s_values.py.)
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import re2
+
+from components.config.base import Finding, join_path
+from components.config.model import StackConfig
+
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"}
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # the error comes back as the exception; nothing on stderr
+
+
+def re2_error(pattern: str) -> str | None:
+    """RE2's complaint about `pattern` (as Go's regexp would refuse it), None when it compiles."""
+    try:
+        re2.compile(pattern, _OPTIONS)
+    except re2.error as err:
+        detail = err.args[0] if err.args else err
+        return detail.decode() if isinstance(detail, bytes) else str(detail)
+    return None
+
+
+def _routes(cfg: StackConfig) -> Iterator[Finding]:
+    proxy = cfg.addons.oauth2_proxy
+    if not proxy.enabled:
+        return
+    fix = "write it in RE2 syntax (Go's regexp): no look-around or back-references; e.g. ^/api/"
+    for i, route in enumerate(proxy.api_routes):
+        if (err := re2_error(route)) is not None:
+            yield Finding(join_path("addons", "oauth2Proxy", "apiRoutes", i),
+                          f"{route!r} is not a regular expression OAuth2-Proxy (Go's regexp) compiles: {err}", fix)
+    for i, route in enumerate(proxy.skip_auth_routes):
+        path = join_path("addons", "oauth2Proxy", "skipAuthRoutes", i)
+        method, sep, regex = route.partition("=")
+        if not sep:
+            method, regex = "", route
+        if sep and method.upper() not in HTTP_METHODS:
+            yield Finding(path, f"OAuth2-Proxy reads {route!r} as method {method.upper()!r} and path {regex!r} "
+                          "(it splits at the first '='); that is no HTTP method",
+                          "write METHOD=regex (GET=^/health), or escape the '=' in the regex as \\x3d")
+            continue
+        if (err := re2_error(regex)) is not None:
+            yield Finding(path, f"{regex!r} is not a regular expression OAuth2-Proxy (Go's regexp) compiles: {err}",
+                          fix)
+
+
+def embedded_findings(cfg: StackConfig) -> list[Finding]:
+    return list(_routes(cfg))
