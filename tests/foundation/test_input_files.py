@@ -147,3 +147,19 @@ def test_render_all_out_slash_creates_nothing(capsys):
     assert main(["render", "all", "--out", "/"]) == 2
     assert "nothing was changed" in capsys.readouterr().err
     assert sorted(os.listdir("/")) == before
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                          st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                       max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUES)
+def test_any_document_yaml_writes_loads_back_unchanged(value):
+    import yaml
+
+    assert load_yaml_text(yaml.safe_dump(value), "f") == value

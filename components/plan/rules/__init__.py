@@ -19,6 +19,7 @@ from components.plan.rules.addons import addons_findings
 from components.plan.rules.address_plan import address_plan_findings
 from components.plan.rules.algorithms import algorithm_findings
 from components.plan.rules.capacity import capacity_findings
+from components.plan.rules.chart_schemas import chart_schema_findings
 from components.plan.rules.core import core_findings
 from components.plan.rules.credentials import credential_findings
 from components.plan.rules.embedded import embedded_findings
@@ -85,6 +86,8 @@ RULES: tuple[Rule, ...] = (
          _config_only(embedded_findings)),
     Rule("algorithms: SSH key types the hosts' OpenSSH accepts", ("hosts.ssh.publicKeys",),
          _config_only(algorithm_findings)),
+    Rule("chart values: each package's values.schema.json, as Helm validates them (packages on disk)",
+         ("addons",), _config_only(chart_schema_findings)),
     Rule("credentials: none in plain text in chart values, connectors, kind's config",
          ("addons", "hosts.kindCluster"), _config_only(credential_findings)),
 )

@@ -29,7 +29,7 @@ MIB = Decimal(1024 * 1024)
 
 def _size_path(cfg: StackConfig, plan, field: str) -> str:
     override = cfg.hosts.overrides.get(plan.spec.name)
-    if override is not None and getattr(override.size, field) is not None:
+    if override is not None and getattr(override.size, {"memoryMb": "memory_mb"}.get(field, field)) is not None:
         return join_path("hosts", "overrides", plan.spec.name, "size", field)
     return join_path("hosts", "pools", plan.pool_index, "size", field)
 

@@ -75,7 +75,7 @@ def _aws_volumes(cfg: StackConfig) -> Iterator[Finding]:
         yield Finding("hosts.aws.rootVolumeGb", f"{aws.root_volume_gb} GiB: an EBS gp3 volume holds at most "
                       f"{GP3_MAX_GIB} GiB", f"use at most {GP3_MAX_GIB}, and add data volumes for more")
     for i, pool in enumerate(cfg.hosts.pools):
-        if pool.size.disk_gb > GP3_MAX_GIB and "diskGb" in pool.size.model_fields_set:
+        if pool.size.disk_gb > GP3_MAX_GIB:
             yield Finding(join_path("hosts", "pools", i, "size", "diskGb"),
                           f"{pool.size.disk_gb} GiB: an EBS gp3 volume holds at most {GP3_MAX_GIB} GiB",
                           f"use at most {GP3_MAX_GIB}")
