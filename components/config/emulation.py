@@ -5,6 +5,18 @@ availability zone, nodeTemplate with metadata and capacity) so KEMU files paste 
 unchanged, and extend it with what real clusters need: taints, reserved resources
 (allocatable = capacity - reserved), architecture and OS, region and extra conditions.
 A whole KEMU `ClusterConfig` document is accepted too (see `_from_kemu`).
+
+Who consumes each field (rules: emulation_rules.py, plan/rules/capacity.py, references.py):
+- `nodeGroups[].name|placement[].availabilityZone|replicas`: the KWOK Node objects, named
+  `<group>-<zone>-<index>` (a DNS label: at most 63 characters composed); zone and region
+  labels (label values).
+- `nodeTemplate.capacity|reserved`: the Nodes' `status.capacity` and allocatable
+  (resource names and quantities as the API server validates them; reserved within capacity);
+  what tenants' and notebooks' requests must fit on.
+- `nodeTemplate.metadata.labels|annotations|taints|conditions`: the Nodes' metadata and
+  status (the API server's syntax), matched by node selectors in chart values.
+- `kwok.version|image|podStages|namespace`: the KWOK controller and its Stages (pinned).
+- `workloads[]`: templates `clusterforge experiment` submits (files that must exist).
 """
 from __future__ import annotations
 

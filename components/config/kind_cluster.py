@@ -1,4 +1,16 @@
-"""The kind host kind: a local control plane in containers (KEMU's `kindConfig`)."""
+"""The kind host kind: a local control plane in containers (KEMU's `kindConfig`).
+
+Who consumes each field:
+- `name`: `kind create cluster --name`; kind names its node containers (their hostnames and
+  the Node names) `<name>-control-plane`, `<name>-worker<n>`: at most 63 characters composed
+  (plan/rules/limits.py).
+- `nodeImage`: the kindest/node image kind runs (pinned; its tag must be kubernetes.version,
+  plan/rules/kind.py).
+- `config` (`kindConfig`): kind's own Cluster config (kind.x-k8s.io/v1alpha4), verbatim;
+  its nodes' labels are what node selectors can match (references.py), and nothing in it
+  may hold a credential (containerdConfigPatches' registry auth: credentials.py).
+- `waitSeconds`: `kind create cluster --wait`.
+"""
 from __future__ import annotations
 
 from typing import Any
