@@ -12,7 +12,10 @@ Who consumes what:
   CoreDNS ("Loop ... detected"), so the cluster has no DNS.
 - `kubernetes.controlPlaneEndpoint.host` (an address): kubeadm init/join and the kubelets
   dial it before kube-proxy runs, so it cannot be a ClusterIP or pod address.
-- `provisioning.timeServers[]` (addresses): chrony on the node, same reach as above.
+- `provisioning.timeServers[]` (addresses), `provisioning.registryMirrors.<registry>[]` and
+  `provisioning.airGapped.apt.uri` (URLs whose host is an address): chrony, containerd and
+  apt on the node, before the cluster's network runs (the images of kube-proxy and the CNI
+  come through the mirror), same reach as above.
 - `addons.metallb.addresses[]`: MetalLB hands out every address of a range, network and
   broadcast addresses of the host network included; hosts on the segment drop traffic to them.
 - Any single address (DNS server, endpoint) is never the host network's network or
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address, IPv4Network, ip_address
+from urllib.parse import urlsplit
 
 from components.config.addons import parse_address_range
 from components.config.base import Finding, join_path
@@ -49,9 +53,16 @@ def _node_reached(cfg: StackConfig) -> Iterator[tuple[str, IPv4Address, str]]:
     endpoint = cfg.kubernetes.control_plane_endpoint
     if endpoint is not None and (found := _address(endpoint.host)) is not None:
         yield "kubernetes.controlPlaneEndpoint.host", found, "control-plane endpoint"
-    for i, server in enumerate(cfg.provisioning.time_servers):
+    p = cfg.provisioning
+    for i, server in enumerate(p.time_servers):
         if (found := _address(server)) is not None:
             yield join_path("provisioning", "timeServers", i), found, "time server"
+    for registry, endpoints in sorted(p.registry_mirrors.items()):
+        for i, endpoint in enumerate(endpoints):
+            if (found := _address(urlsplit(str(endpoint)).hostname)) is not None:
+                yield join_path("provisioning", "registryMirrors", registry, i), found, "registry mirror"
+    if p.air_gapped is not None and (found := _address(urlsplit(str(p.air_gapped.apt.uri)).hostname)) is not None:
+        yield "provisioning.airGapped.apt.uri", found, "apt mirror"
 
 
 def _edges(net: IPv4Network) -> dict[IPv4Address, str]:

@@ -15,6 +15,10 @@ Consumers:
   puts there exactly the variables of `addons.dex.connectorSecrets`. Any other variable
   stays the literal text `$VAR` (a wrong client secret, a failed login).
 - `addons.charts[].dependsOn` orders Helm releases; the engine cannot deploy a cycle.
+- Who can sign in: with no Dex connector, Dex's static users are every identity there is.
+  OAuth2-Proxy lets through only emails under `addons.oauth2Proxy.emailDomains` (`*`: all),
+  and JupyterHub's `adminUsers`/`allowedUsers` are emails (its username claim): each must
+  name a static user, or nobody holds that right.
 """
 from __future__ import annotations
 
@@ -140,5 +144,29 @@ def _chart_cycles(cfg: StackConfig) -> Iterator[Finding]:
                 stack.append(iter(edges[nxt]))
 
 
+def _sign_ins(cfg: StackConfig) -> Iterator[Finding]:
+    dex = cfg.addons.dex
+    if not dex.enabled or dex.connectors or not dex.static_users:
+        return
+    emails = {user.email.lower() for user in dex.static_users}
+    proxy = cfg.addons.oauth2_proxy
+    domains = {d.lower().lstrip("@") for d in proxy.email_domains}
+    if proxy.enabled and "*" not in domains:
+        shut_out = sorted(e for e in emails if e.rpartition("@")[2] not in domains)
+        if shut_out:
+            yield Finding("addons.oauth2Proxy.emailDomains", f"OAuth2-Proxy admits only {', '.join(sorted(domains))}, "
+                          f"so the static user(s) {', '.join(shut_out)} can never sign in (Dex has no connector)",
+                          "add their domains, or use [\"*\"]")
+    hub = cfg.addons.jupyterhub
+    if hub.enabled:
+        for field, listed in (("adminUsers", hub.admin_users), ("allowedUsers", hub.allowed_users)):
+            for i, user in enumerate(listed):
+                if user.lower() not in emails:
+                    yield Finding(join_path("addons", "jupyterhub", field, i),
+                                  f"{user!r} is none of Dex's static users' emails (JupyterHub's username is the "
+                                  "email), and Dex has no connector: nobody signs in as it",
+                                  f"use one of: {', '.join(sorted(emails))}, or add that static user")
+
+
 def reference_findings(cfg: StackConfig, hosts) -> list[Finding]:
-    return [*_selectors(cfg, hosts), *_dex_variables(cfg), *_chart_cycles(cfg)]
+    return [*_selectors(cfg, hosts), *_dex_variables(cfg), *_chart_cycles(cfg), *_sign_ins(cfg)]
