@@ -25,9 +25,11 @@ from components.plan.rules.credentials import credential_findings
 from components.plan.rules.embedded import embedded_findings
 from components.plan.rules.host_kinds import host_kind_findings
 from components.plan.rules.kind import kind_findings
+from components.plan.rules.kind_config import kind_config_findings
 from components.plan.rules.limits import limit_findings
 from components.plan.rules.network import network_findings
 from components.plan.rules.ownership import ownership_findings
+from components.plan.rules.platforms import platform_findings
 from components.plan.rules.references import reference_findings
 from components.plan.rules.tenants import tenants_findings
 from components.plan.rules.trust import trust_findings
@@ -76,6 +78,10 @@ RULES: tuple[Rule, ...] = (
          ("hosts.network", "kubernetes", "provisioning.timeServers", "addons.metallb"), address_plan_findings),
     Rule("limits of derived values: composed host and kind node names, VM ID blocks, EBS volumes",
          ("hosts", "hosts.kindCluster"), _config_only(limit_findings)),
+    Rule("platforms: AWS instance types' GPUs, MetalLB's L2 announcements in a VPC",
+         ("hosts.aws", "hosts.pools", "hosts.overrides", "addons.metallb"), _config_only(platform_findings)),
+    Rule("kind's Cluster config as kind validates it", ("hosts.kindCluster.config", "kubernetes.version"),
+         _config_only(kind_config_findings)),
     Rule("capacity: kubeadm's control-plane minimums, requests that must fit on some node",
          ("hosts", "emulation.nodeGroups", "addons.jupyterhub.profiles", "tenants"), capacity_findings),
     Rule("references: node selectors, Dex $VARs, chart dependency cycles",
