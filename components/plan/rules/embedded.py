@@ -6,8 +6,12 @@
   so routes are compiled with RE2 itself (google-re2). A skip-auth route is `[METHOD=]regex`:
   OAuth2-Proxy splits at the first `=`, so a `=` in a regex without a method turns its head
   into a bogus method.
+- `addons.certManager.certificateDuration` against `ca.validityHours`: the CA issuer signs
+  nothing valid past its own certificate's end (cert-manager cuts the leaf's notAfter there),
+  so a duration longer than the CA's validity is never what is issued.
   (Durations: cookieExpire is checked as Go's time.ParseDuration in config/ingress.py,
-  cert-manager's minimum and ordering in config/ingress.py, Prometheus's in k8s_values.py.)
+  cert-manager's minimum and renewBefore ordering in rules/ingress.py, Prometheus's in
+  k8s_values.py.)
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from collections.abc import Iterator
 import re2
 
 from components.config.base import Finding, join_path
+from components.config.ingress import duration_seconds
 from components.config.model import StackConfig
 
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"}
@@ -57,5 +62,19 @@ def _routes(cfg: StackConfig) -> Iterator[Finding]:
                           fix)
 
 
+def _certificate_outlives_ca(cfg: StackConfig) -> Iterator[Finding]:
+    cm = cfg.addons.cert_manager
+    if not cm.enabled:
+        return
+    try:
+        seconds = duration_seconds(cm.certificate_duration)
+    except ValueError:
+        return  # the schema reports it
+    if seconds > cm.ca.validity_hours * 3600:
+        yield Finding("addons.certManager.certificateDuration", f"{cm.certificate_duration} is longer than the CA's "
+                      f"validity ({cm.ca.validity_hours}h): no certificate outlives its issuer",
+                      "shorten certificateDuration, or raise ca.validityHours")
+
+
 def embedded_findings(cfg: StackConfig) -> list[Finding]:
-    return list(_routes(cfg))
+    return [*_routes(cfg), *_certificate_outlives_ca(cfg)]

@@ -1,4 +1,5 @@
-"""What the platform under the hosts can do: AWS instance types' GPUs, L2 announcements in a VPC.
+"""What the platform under the hosts can do: AWS instance types' GPUs, L2 announcements and
+Calico's encapsulations in a VPC.
 
 Consumers:
 - EC2: `gpus` on an AWS pool or override makes the host an NVIDIA GPU node (driver role,
@@ -8,6 +9,10 @@ Consumers:
 - MetalLB: clusterforge configures L2 mode (an L2Advertisement), which answers ARP for the
   Service addresses; a VPC routes by ENI and ignores such announcements (the reason
   kube-vip's ARP mode is refused on AWS too), so a LoadBalancer address is unreachable.
+- Calico on AWS: the nodes' security group opens what Calico's VXLAN needs (udp 4789) and
+  turns off the source/destination check, so VXLAN, VXLANCrossSubnet, IPIPCrossSubnet (the
+  nodes share one subnet: no encapsulation) and None work; IPIP always encapsulates as IP
+  protocol 4, which the group does not open, so pods on different nodes never reach each other.
 """
 from __future__ import annotations
 
@@ -61,5 +66,13 @@ def _metallb_in_vpc(cfg: StackConfig) -> Iterator[Finding]:
                       "disable MetalLB on AWS and expose Services through an AWS load balancer or node ports")
 
 
+def _calico_on_aws(cfg: StackConfig) -> Iterator[Finding]:
+    calico = cfg.addons.calico
+    if cfg.hosts.kind == "aws" and calico.enabled and calico.encapsulation == "IPIP":
+        yield Finding("addons.calico.encapsulation", "IPIP encapsulates pod traffic as IP protocol 4, which the "
+                      "nodes' security group does not open (it opens Calico's VXLAN, udp 4789): pods on "
+                      "different nodes never reach each other", "use VXLAN or VXLANCrossSubnet on AWS")
+
+
 def platform_findings(cfg: StackConfig) -> list[Finding]:
-    return [*_aws_gpus(cfg), *_metallb_in_vpc(cfg)]
+    return [*_aws_gpus(cfg), *_metallb_in_vpc(cfg), *_calico_on_aws(cfg)]
