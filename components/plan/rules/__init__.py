@@ -24,6 +24,7 @@ from components.plan.rules.core import core_findings
 from components.plan.rules.credentials import credential_findings
 from components.plan.rules.embedded import embedded_findings
 from components.plan.rules.host_kinds import host_kind_findings
+from components.plan.rules.host_os import host_os_findings
 from components.plan.rules.kind import kind_findings
 from components.plan.rules.kind_config import kind_config_findings
 from components.plan.rules.limits import limit_findings
@@ -90,6 +91,8 @@ RULES: tuple[Rule, ...] = (
          _config_only(ownership_findings)),
     Rule("embedded languages: OAuth2-Proxy routes as Go's RE2 reads them", ("addons.oauth2Proxy",),
          _config_only(embedded_findings)),
+    Rule("host OS: the Debian release of the Proxmox template against the roles' platforms",
+         ("hosts.proxmox.template.imageUrl",), _config_only(host_os_findings)),
     Rule("algorithms: SSH key types the hosts' OpenSSH accepts", ("hosts.ssh.publicKeys",),
          _config_only(algorithm_findings)),
     Rule("chart values: each package's values.schema.json, as Helm validates them (packages on disk)",
