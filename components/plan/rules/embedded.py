@@ -6,6 +6,10 @@
   so routes are compiled with RE2 itself (google-re2). A skip-auth route is `[METHOD=]regex`:
   OAuth2-Proxy splits at the first `=`, so a `=` in a regex without a method turns its head
   into a bogus method.
+- Durations inside chart values, by the program that parses them: Dex's `config.expiry.*`
+  (Go's time.ParseDuration at start: `1d` stops Dex), OAuth2-Proxy's `extraArgs`
+  `cookie-refresh`/`cookie-expire` (Go durations), the Prometheus spec's `retention`,
+  `scrapeInterval`, `evaluationInterval` (the operator's duration pattern: y, w, d allowed).
 - `addons.certManager.certificateDuration` against `ca.validityHours`: the CA issuer signs
   nothing valid past its own certificate's end (cert-manager cuts the leaf's notAfter there),
   so a duration longer than the CA's validity is never what is issued.
@@ -62,6 +66,37 @@ def _routes(cfg: StackConfig) -> Iterator[Finding]:
                           fix)
 
 
+# (addon, path inside its values, grammar): durations the consumer parses from chart values.
+GO, PROMETHEUS = "Go duration (ns, us, ms, s, m, h; no d)", "Prometheus duration (y, w, d, h, m, s, ms)"
+VALUE_DURATIONS = (
+    *(("dex", ("config", "expiry", key), GO) for key in ("signingKeys", "idTokens", "authRequests", "deviceRequests")),
+    *(("dex", ("config", "expiry", "refreshTokens", key), GO)
+      for key in ("validIfNotUsedFor", "absoluteLifetime", "reuseInterval")),
+    *(("oauth2Proxy", ("extraArgs", key), GO) for key in ("cookie-refresh", "cookie-expire")),
+    *(("prometheus", ("prometheus", "prometheusSpec", key), PROMETHEUS)
+      for key in ("retention", "scrapeInterval", "evaluationInterval")),
+)
+
+
+def _value_durations(cfg: StackConfig) -> Iterator[Finding]:
+    from components.config.k8s_values import PROMETHEUS_DURATION_FMT, is_go_duration
+
+    prometheus = re2.compile(PROMETHEUS_DURATION_FMT, _OPTIONS)
+    for addon, where, grammar in VALUE_DURATIONS:
+        config = getattr(cfg.addons, {"oauth2Proxy": "oauth2_proxy"}.get(addon, addon))
+        node = config.values if config.enabled else None
+        for part in where:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            continue
+        text = str(node)
+        ok = is_go_duration(text) if grammar == GO else prometheus.fullmatch(text) is not None
+        if not ok:
+            yield Finding(join_path("addons", addon, "values", *where), f"{text!r} is not a {grammar}, which "
+                          "the program reading it requires (it fails to start)",
+                          "write e.g. 24h or 168h" if grammar == GO else "write e.g. 15d or 12h")
+
+
 def _certificate_outlives_ca(cfg: StackConfig) -> Iterator[Finding]:
     cm = cfg.addons.cert_manager
     if not cm.enabled:
@@ -77,4 +112,4 @@ def _certificate_outlives_ca(cfg: StackConfig) -> Iterator[Finding]:
 
 
 def embedded_findings(cfg: StackConfig) -> list[Finding]:
-    return [*_routes(cfg), *_certificate_outlives_ca(cfg)]
+    return [*_routes(cfg), *_certificate_outlives_ca(cfg), *_value_durations(cfg)]
