@@ -10,6 +10,10 @@ Consumers:
   server's own (tenants.py refuses them as tenant names; addons may install there and never
   declare them). Namespaces shared between features: tenants.py (a tenant's against the
   addons'), and core.py/addons.py for releases and chart names.
+- `addons.istio.trainingExample.namespace`: the example declares that Namespace itself (with
+  Istio's injection label), so it may be no addon's namespace (declared by the addon), no
+  tenant's (declared by the tenant) and none of the API server's own; two declarations of one
+  Namespace clash, and deleting the example would delete the other's.
 """
 from __future__ import annotations
 
@@ -36,5 +40,22 @@ def _accounts(cfg: StackConfig) -> Iterator[Finding]:
                       "namespace (and give every tenant pod the driver's rights)", "use another name, e.g. spark")
 
 
+def _example_namespace(cfg: StackConfig) -> Iterator[Finding]:
+    istio = cfg.addons.istio
+    example = istio.training_example
+    if not (istio.enabled and example.enabled):
+        return
+    from components.plan.addons.catalog import BUILTIN_NAMESPACES, all_addons
+
+    owners = {spec.namespace: f"the addon {key!r}" for key, spec in all_addons(cfg).items()}
+    owners.update({t.name: f"tenant {t.name!r}" for t in cfg.tenants})
+    name = example.namespace
+    owner = "the API server" if name in BUILTIN_NAMESPACES or name.startswith("kube-") else owners.get(name)
+    if owner:
+        yield Finding("addons.istio.trainingExample.namespace", f"the training example declares the Namespace "
+                      f"{name!r}, which {owner} owns: one object would have two owners",
+                      "give the example a namespace of its own, e.g. training")
+
+
 def ownership_findings(cfg: StackConfig) -> list[Finding]:
-    return list(_accounts(cfg))
+    return [*_accounts(cfg), *_example_namespace(cfg)]
