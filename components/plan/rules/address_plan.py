@@ -20,6 +20,10 @@ Who consumes what:
   broadcast addresses of the host network included; hosts on the segment drop traffic to them.
 - Any single address (DNS server, endpoint) is never the host network's network or
   broadcast address.
+- `kubernetes.controlPlaneEndpoint.port`: kubeadm binds every API server to 6443
+  (`localAPIEndpoint.bindPort`); kube-vip in ARP mode only moves the address, and without HA
+  the endpoint is a control plane itself, so the port must be 6443 unless an external load
+  balancer maps it (`ha.mode: external`).
 """
 from __future__ import annotations
 
@@ -71,8 +75,19 @@ def _edges(net: IPv4Network) -> dict[IPv4Address, str]:
     return {net.network_address: "the network address", net.broadcast_address: "the broadcast address"}
 
 
+API_SERVER_PORT = 6443  # kubeadm's bindPort, as the kubeadm documents here set it
+
+
 def address_plan_findings(cfg: StackConfig, hosts: Sequence[HostPlan]) -> list[Finding]:
     findings = []
+    endpoint = cfg.kubernetes.control_plane_endpoint
+    if (cfg.uses_kubeadm and endpoint is not None and endpoint.port != API_SERVER_PORT
+            and cfg.kubernetes.ha.mode != "external"):
+        how = "kube-vip only moves the address" if cfg.kubernetes.ha.mode == "kube-vip" else \
+            "the endpoint is a control plane itself"
+        findings.append(Finding("kubernetes.controlPlaneEndpoint.port", f"port {endpoint.port}: the API servers "
+                                f"listen on {API_SERVER_PORT} and {how}, so nothing answers there",
+                                f"use {API_SERVER_PORT}, or put an external load balancer in front (ha.mode external)"))
     k = cfg.kubernetes
     cluster_ranges = [] if not cfg.uses_kubeadm else [("serviceCidr", k.service_cidr), ("podCidr", k.pod_cidr)]
     net = cfg.hosts.network

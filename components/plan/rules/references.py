@@ -15,6 +15,9 @@ Consumers:
   puts there exactly the variables of `addons.dex.connectorSecrets`. Any other variable
   stays the literal text `$VAR` (a wrong client secret, a failed login).
 - `addons.charts[].dependsOn` orders Helm releases; the engine cannot deploy a cycle.
+- A claim without a StorageClass stays Pending: Prometheus's volume (`persistent: true`) is
+  claimed from the default class, which OpenEBS provides here (`defaultClass: true`) and kind
+  ships (local-path); AWS without OpenEBS and kwok have none.
 - Who can sign in: with no Dex connector, Dex's static users are every identity there is.
   OAuth2-Proxy lets through only emails under `addons.oauth2Proxy.emailDomains` (`*`: all),
   and JupyterHub's `adminUsers`/`allowedUsers` are emails (its username claim): each must
@@ -168,5 +171,15 @@ def _sign_ins(cfg: StackConfig) -> Iterator[Finding]:
                                   f"use one of: {', '.join(sorted(emails))}, or add that static user")
 
 
+def _default_storage(cfg: StackConfig) -> Iterator[Finding]:
+    prometheus, openebs = cfg.addons.prometheus, cfg.addons.openebs
+    provided = (openebs.enabled and openebs.default_class) or cfg.hosts.kind == "kind"
+    if prometheus.enabled and prometheus.persistent and not provided:
+        yield Finding("addons.prometheus.persistent", "Prometheus claims its volume from the default StorageClass, "
+                      f"and this {cfg.hosts.kind} stack has none: the claim, and Prometheus, stay Pending",
+                      "enable addons.openebs (defaultClass: true), or set persistent: false")
+
+
 def reference_findings(cfg: StackConfig, hosts) -> list[Finding]:
-    return [*_selectors(cfg, hosts), *_dex_variables(cfg), *_chart_cycles(cfg), *_sign_ins(cfg)]
+    return [*_selectors(cfg, hosts), *_dex_variables(cfg), *_chart_cycles(cfg), *_sign_ins(cfg),
+            *_default_storage(cfg)]
