@@ -107,8 +107,13 @@ def _fit_findings(cfg: StackConfig, hosts) -> Iterator[Finding]:
             cpu_q, memory_q = parse_quantity(cpu), parse_quantity(memory)
         except ValueError:
             continue  # the schema reports it
-        if _fits(nodes, cpu_q, memory_q, gpus) or not any(n[3] >= gpus for n in nodes):
+        if _fits(nodes, cpu_q, memory_q, gpus) or not any(n[3] for n in nodes) and gpus:
             continue  # no GPU node at all is datalab.py's finding
+        most = max(n[3] for n in nodes)
+        if gpus > most:
+            yield Finding(cpu_path.rpartition(".")[0] + ".gpus", f"{gpus} GPUs fit on no node: the node with the most "
+                          f"has {most}; such pods stay Pending", f"ask for at most {most}, or add a larger GPU node")
+            continue
         # Name the request that fits nowhere; both when neither would.
         fits_cpu = _fits(nodes, cpu_q, Decimal(0), gpus)
         fits_memory = _fits(nodes, Decimal(0), memory_q, gpus)
