@@ -4,7 +4,8 @@ Consumers and their rules:
 - kubeadm's preflight checks (`kubeadm init` and a control-plane `join`) fail with fewer than
   2 CPUs (NumCPU) or less than 1700 MB of memory (Mem, ControlPlaneMem) on a control plane.
   `hosts.pools[].size` and `hosts.overrides.<host>.size` give the VMs' sizes (Proxmox) or
-  the machines' (existing); an AWS instance type's size is AWS's, not ours, so AWS is skipped.
+  the machines' (existing); on AWS the instance type's, for the small types known to fall
+  short (EC2's tables: t2/t3/t3a/t4g nano and micro, t2.small, a1.medium).
 - The scheduler places a pod only on a node whose allocatable covers its requests: a notebook
   profile (`addons.jupyterhub.profiles.*`: cpu, memory, gpus) and a tenant's default requests
   (`tenants[].limits.default*Request`, which the LimitRange gives every container that says
@@ -25,6 +26,11 @@ from components.config.model import StackConfig
 CONTROL_PLANE_MIN_CPUS = 2          # kubeadm preflight NumCPU
 CONTROL_PLANE_MIN_MEMORY_MB = 1700  # kubeadm preflight ControlPlaneMem
 MIB = Decimal(1024 * 1024)
+# EC2 types below kubeadm's control-plane minimums: (vCPUs, memory MiB).
+SMALL_INSTANCE_TYPES = {
+    "t2.nano": (1, 512), "t2.micro": (1, 1024), "t2.small": (1, 2048), "a1.medium": (1, 2048),
+    **{f"{family}.{size}": (2, mib) for family in ("t3", "t3a", "t4g") for size, mib in (("nano", 512), ("micro", 1024))},
+}
 
 
 def _size_path(cfg: StackConfig, plan, field: str) -> str:
@@ -34,8 +40,29 @@ def _size_path(cfg: StackConfig, plan, field: str) -> str:
     return join_path("hosts", "pools", plan.pool_index, "size", field)
 
 
+def _aws_minimums(cfg: StackConfig, hosts) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for plan in hosts:
+        if plan.spec.role != "control-plane" or plan.instance_type not in SMALL_INSTANCE_TYPES:
+            continue
+        override = cfg.hosts.overrides.get(plan.spec.name)
+        pool = cfg.hosts.pools[plan.pool_index]
+        path = (join_path("hosts", "overrides", plan.spec.name, "instanceType") if override and override.instance_type
+                else join_path("hosts", "pools", plan.pool_index, "instanceType") if pool.instance_type
+                else "hosts.aws.instanceType")
+        cpus, mib = SMALL_INSTANCE_TYPES[plan.instance_type]
+        if path not in seen:
+            seen.add(path)
+            yield Finding(path, f"control plane {plan.spec.name} runs on {plan.instance_type} ({cpus} vCPU, {mib} MiB); "
+                          f"kubeadm's preflight checks refuse a control plane with less than {CONTROL_PLANE_MIN_CPUS} "
+                          f"CPUs or {CONTROL_PLANE_MIN_MEMORY_MB} MB", "use t3.medium or larger (e.g. m7i.large)")
+
+
 def _role_minimums(cfg: StackConfig, hosts) -> Iterator[Finding]:
-    if not cfg.uses_kubeadm or cfg.hosts.kind == "aws":
+    if cfg.hosts.kind == "aws":
+        yield from _aws_minimums(cfg, hosts)
+        return
+    if not cfg.uses_kubeadm:
         return
     seen: set[str] = set()
     for plan in hosts:

@@ -31,6 +31,7 @@ from typing import Any
 
 from components.config.base import Finding, join_path
 from components.config.model import StackConfig
+from components.plan.hosts.spec import GPU_PRESENT_LABEL
 from components.plan.rules.free_form import free_form_roots, walk
 
 EXTERNAL_PREFIXES = ("feature.node.kubernetes.io/", "nvidia.com/", "topology.kubernetes.io/",
@@ -92,7 +93,11 @@ def _selectors(cfg: StackConfig, hosts) -> Iterator[Finding]:
     plugin = cfg.addons.nvidia_device_plugin
     from components.plan.addons.gpu import wanted
 
-    if wanted(cfg) and plugin.node_selector:
+    if wanted(cfg) and plugin.node_selector == {GPU_PRESENT_LABEL: "true"} and not any(
+            labels.get(GPU_PRESENT_LABEL) for labels in nodes):
+        yield Finding("addons.nvidiaDevicePlugin.enabled", "the device plugin runs on GPU hosts, and no host of the "
+                      "stack has GPUs (gpus > 0), so it runs nowhere", "give the GPU hosts gpus, or disable it")
+    elif wanted(cfg) and plugin.node_selector:
         yield from _selector_findings("addons.nvidiaDevicePlugin.nodeSelector", plugin.node_selector, nodes)
     for root, value in free_form_roots(cfg):
         if root.startswith(("addons.dex.connectors", "hosts.kindCluster")):
