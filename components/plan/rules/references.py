@@ -15,9 +15,10 @@ Consumers:
   puts there exactly the variables of `addons.dex.connectorSecrets`. Any other variable
   stays the literal text `$VAR` (a wrong client secret, a failed login).
 - `addons.charts[].dependsOn` orders Helm releases; the engine cannot deploy a cycle.
-- A claim without a StorageClass stays Pending: Prometheus's volume (`persistent: true`) is
-  claimed from the default class, which OpenEBS provides here (`defaultClass: true`) and kind
-  ships (local-path); AWS without OpenEBS and kwok have none.
+- A claim without a provisioner stays Pending: Prometheus's volume (`persistent: true`) is
+  claimed from the default StorageClass. On a kwok stack every node is emulated, so no
+  provisioner ever runs and the claim never binds (elsewhere OpenEBS, kind's local-path or a
+  user chart may provide the class, so only kwok is judged).
 - Who can sign in: with no Dex connector, Dex's static users are every identity there is.
   OAuth2-Proxy lets through only emails under `addons.oauth2Proxy.emailDomains` (`*`: all),
   and JupyterHub's `adminUsers`/`allowedUsers` are emails (its username claim): each must
@@ -93,11 +94,9 @@ def _selectors(cfg: StackConfig, hosts) -> Iterator[Finding]:
     plugin = cfg.addons.nvidia_device_plugin
     from components.plan.addons.gpu import wanted
 
-    if wanted(cfg) and plugin.node_selector == {GPU_PRESENT_LABEL: "true"} and not any(
-            labels.get(GPU_PRESENT_LABEL) for labels in nodes):
-        yield Finding("addons.nvidiaDevicePlugin.enabled", "the device plugin runs on GPU hosts, and no host of the "
-                      "stack has GPUs (gpus > 0), so it runs nowhere", "give the GPU hosts gpus, or disable it")
-    elif wanted(cfg) and plugin.node_selector:
+    # The default selector is the label every GPU host gets: a plugin enabled ahead of its GPU
+    # hosts waits for them. A selector the stack wrote must match a host.
+    if wanted(cfg) and plugin.node_selector and plugin.node_selector != {GPU_PRESENT_LABEL: "true"}:
         yield from _selector_findings("addons.nvidiaDevicePlugin.nodeSelector", plugin.node_selector, nodes)
     for root, value in free_form_roots(cfg):
         if root.startswith(("addons.dex.connectors", "hosts.kindCluster")):
@@ -177,12 +176,11 @@ def _sign_ins(cfg: StackConfig) -> Iterator[Finding]:
 
 
 def _default_storage(cfg: StackConfig) -> Iterator[Finding]:
-    prometheus, openebs = cfg.addons.prometheus, cfg.addons.openebs
-    provided = (openebs.enabled and openebs.default_class) or cfg.hosts.kind == "kind"
-    if prometheus.enabled and prometheus.persistent and not provided:
+    prometheus = cfg.addons.prometheus
+    if cfg.hosts.kind == "kwok" and prometheus.enabled and prometheus.persistent:
         yield Finding("addons.prometheus.persistent", "Prometheus claims its volume from the default StorageClass, "
-                      f"and this {cfg.hosts.kind} stack has none: the claim, and Prometheus, stay Pending",
-                      "enable addons.openebs (defaultClass: true), or set persistent: false")
+                      "and on a kwok stack no provisioner runs (every node is emulated): the claim, and Prometheus, "
+                      "stay Pending", "set persistent: false")
 
 
 def reference_findings(cfg: StackConfig, hosts) -> list[Finding]:
