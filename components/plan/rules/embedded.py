@@ -13,12 +13,16 @@
 - `addons.certManager.certificateDuration` against `ca.validityHours`: the CA issuer signs
   nothing valid past its own certificate's end (cert-manager cuts the leaf's notAfter there),
   so a duration longer than the CA's validity is never what is issued.
+- Orderings and minimums: cert-manager refuses `renewBefore` under 5m (MinimumRenewBefore);
+  OAuth2-Proxy refuses to start when `cookie-refresh` (extraArgs) is not shorter than
+  `cookieExpire` ("cookie_refresh must be less than cookie_expire"); 0 turns refreshing off.
   (Durations: cookieExpire is checked as Go's time.ParseDuration in config/ingress.py,
   cert-manager's minimum and renewBefore ordering in rules/ingress.py, Prometheus's in
   k8s_values.py.)
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import re2
@@ -97,6 +101,40 @@ def _value_durations(cfg: StackConfig) -> Iterator[Finding]:
                           "write e.g. 24h or 168h" if grammar == GO else "write e.g. 15d or 12h")
 
 
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def go_seconds(text: str) -> float | None:
+    """Seconds of a Go duration (time.ParseDuration's grammar), None when it is not one."""
+    from components.config.k8s_values import is_go_duration
+
+    if not is_go_duration(text):
+        return None
+    sign = -1 if text.startswith("-") else 1
+    return sign * sum(float(n) * _GO_UNITS[u] for n, u in _GO_PART.findall(text))
+
+
+def _orderings(cfg: StackConfig) -> Iterator[Finding]:
+    cm = cfg.addons.cert_manager
+    if cm.enabled:
+        try:
+            renew = duration_seconds(cm.certificate_renew_before)
+        except ValueError:
+            renew = None
+        if renew is not None and renew < 300:
+            yield Finding("addons.certManager.certificateRenewBefore", f"{cm.certificate_renew_before} is under "
+                          "cert-manager's minimum renewBefore of 5m", "use at least 5m, e.g. 360h")
+    proxy = cfg.addons.oauth2_proxy
+    refresh = (proxy.values.get("extraArgs") or {}).get("cookie-refresh") if proxy.enabled else None
+    if refresh is not None:
+        refresh_s, expire_s = go_seconds(str(refresh)), go_seconds(proxy.cookie_expire)
+        if refresh_s and expire_s is not None and expire_s and refresh_s >= expire_s:
+            yield Finding("addons.oauth2Proxy.values.extraArgs.cookie-refresh", f"cookie-refresh {refresh} is not "
+                          f"shorter than cookieExpire {proxy.cookie_expire}; OAuth2-Proxy refuses to start",
+                          "refresh well before expiry (e.g. 1h for 24h), or 0 for no refresh")
+
+
 def _certificate_outlives_ca(cfg: StackConfig) -> Iterator[Finding]:
     cm = cfg.addons.cert_manager
     if not cm.enabled:
@@ -112,4 +150,4 @@ def _certificate_outlives_ca(cfg: StackConfig) -> Iterator[Finding]:
 
 
 def embedded_findings(cfg: StackConfig) -> list[Finding]:
-    return [*_routes(cfg), *_certificate_outlives_ca(cfg), *_value_durations(cfg)]
+    return [*_routes(cfg), *_certificate_outlives_ca(cfg), *_value_durations(cfg), *_orderings(cfg)]
