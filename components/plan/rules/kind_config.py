@@ -7,6 +7,7 @@ that has no control-plane node, whose `networking.podSubnet`/`serviceSubnet` are
 ipvs, nftables or none, whose ports (`apiServerPort`, `extraPortMappings`) are outside
 -1..65535, or whose nodes map one host port twice. A node's own `image` replaces
 `nodeImage` for that node, so its tag must be kubernetes.version too (version skew).
+kind reads only `apiVersion: kind.x-k8s.io/v1alpha4` (v1alpha3 was removed in kind 0.8).
 """
 from __future__ import annotations
 
@@ -87,7 +88,10 @@ def kind_config_findings(cfg: StackConfig) -> list[Finding]:
     if cfg.hosts.kind != "kind" or kind is None:
         return []
     config = kind.kind_config
-    findings = list(_networking(config.get("networking") or {})) if isinstance(
+    version_findings = [] if config.get("apiVersion") == "kind.x-k8s.io/v1alpha4" else [Finding(
+        join_path(BASE, "apiVersion"), f"{config.get('apiVersion')!r}: kind reads only kind.x-k8s.io/v1alpha4 "
+        "(older versions were removed)", "write apiVersion: kind.x-k8s.io/v1alpha4 and port the config")]
+    findings = version_findings + list(_networking(config.get("networking") or {})) if isinstance(
         config.get("networking") or {}, dict) else []
     nodes = config.get("nodes")
     if isinstance(nodes, list):
