@@ -28,6 +28,7 @@ from components.plan.rules.host_os import host_os_findings
 from components.plan.rules.kind import kind_findings
 from components.plan.rules.kind_config import kind_config_findings
 from components.plan.rules.limits import limit_findings
+from components.plan.rules.names_plan import names_plan_findings
 from components.plan.rules.network import network_findings
 from components.plan.rules.ownership import ownership_findings
 from components.plan.rules.platforms import platform_findings
@@ -77,6 +78,9 @@ RULES: tuple[Rule, ...] = (
     # Classes of mistakes across every section (issue: rules that generalize), one module each.
     Rule("address plan: node-reached addresses and handed-out ranges against every other range",
          ("hosts.network", "kubernetes", "provisioning.timeServers", "addons.metallb"), address_plan_findings),
+    Rule("name plan: names resolved outside the cluster stay out of its DNS domain",
+         ("kubernetes.clusterDomain", "hosts.network.searchDomain", "kubernetes.controlPlaneEndpoint",
+          "addons.istio.gateway.hostnames", "hosts.proxmox.endpoint", "provisioning"), _config_only(names_plan_findings)),
     Rule("limits of derived values: composed host and kind node names, VM ID blocks, EBS volumes",
          ("hosts", "hosts.kindCluster"), _config_only(limit_findings)),
     Rule("platforms: AWS instance types' GPUs, MetalLB's L2 announcements in a VPC",
