@@ -6,6 +6,8 @@ Consumers:
   name (`addons.dashboard.viewerAccount` in the dashboard's namespace,
   `addons.sparkOperator.serviceAccount` in every tenant namespace) fails its create with
   AlreadyExists, or, adopted, is deleted with the feature while Kubernetes recreates it.
+- The Headlamp chart creates its own ServiceAccount, named `serviceAccount.name`, else its
+  fullname (`fullnameOverride`, else the release `headlamp`): the viewer account may not be it.
 - Namespaces `default`, `kube-system`, `kube-public`, `kube-node-lease` are the API
   server's own (tenants.py refuses them as tenant names; addons may install there and never
   declare them). Namespaces shared between features: tenants.py (a tenant's against the
@@ -32,6 +34,14 @@ def _accounts(cfg: StackConfig) -> Iterator[Finding]:
                       f"the account {dashboard.viewer_account!r} is Kubernetes's own: "
                       f"{KUBERNETES_ACCOUNTS[dashboard.viewer_account]}, and this would declare it too (and give "
                       "every pod of the namespace the viewer's rights)", "use another name, e.g. headlamp-viewer")
+    if dashboard.enabled:
+        values = dashboard.values
+        chart_account = ((values.get("serviceAccount") or {}).get("name") or values.get("fullnameOverride")
+                         or "headlamp")
+        if dashboard.viewer_account == chart_account:
+            yield Finding("addons.dashboard.viewerAccount", f"the Headlamp chart creates the account "
+                          f"{chart_account!r} for its own pod; the viewer account would be the same object",
+                          "use another name, e.g. headlamp-viewer")
     spark = cfg.addons.spark_operator
     if spark.enabled and spark.service_account in KUBERNETES_ACCOUNTS:
         yield Finding("addons.sparkOperator.serviceAccount",
