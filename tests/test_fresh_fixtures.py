@@ -4,7 +4,7 @@ file each: `{base: STACK, set: {PATH: VALUE}, expect: [PATH | [PATH, ...], ...]}
 
 A mistake counts as caught only as a user sees it from `clusterforge render`: the render is
 refused (ConfigError, or the program's own refusal) and, for every `expect` item, some
-error names that config path or a path under it (an item that is a list accepts any of its
+error names that config path or a path under it, with a fix (an item that is a list accepts any of its
 paths: a clash may be reported on either side). A render that succeeds, refuses elsewhere
 or crashes is a miss.
 
@@ -35,7 +35,8 @@ def outcome(fixture: Path, out_root: Path) -> tuple[bool, str]:
     try:
         render_stack(case["base"], out_root / fixture.stem, overrides=case.get("set") or {})
     except ConfigError as err:
-        paths = [f.path for f in err.findings]
+        # A finding counts only with its fix: every error names the path and what to do.
+        paths = [f.path for f in err.findings if f.fix]
         text = [str(f) for f in err.findings]
     except ProgramRefused as err:
         text = err.errors() or [str(err)]

@@ -30,7 +30,7 @@ from pydantic import Field, field_validator
 
 from components.config.base import Addon, DnsLabel, PinnedVersion, StrictModel
 from components.config.base import values_mapping as _values_mapping
-from components.config.k8s_names import dns1123_subdomain_errors
+from components.config.k8s_names import dns1123_subdomain_errors, invalid
 
 # Go durations as cert-manager and Istio read them, in whole hours/minutes/seconds.
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -48,7 +48,10 @@ def duration_seconds(text: str) -> int:
 
 
 def _duration(value: str) -> str:
-    duration_seconds(value)
+    try:
+        duration_seconds(value)
+    except ValueError as err:
+        raise invalid(str(err), "Go's time.ParseDuration has no days: write e.g. 2160h for 90 days") from None
     return value
 
 
