@@ -92,6 +92,9 @@ def _expanded_size(root) -> int:
 
 def _syntax_message(name: str, err: yaml.YAMLError) -> str:
     """The problem and its position, never the snippet of the line (it may hold a secret)."""
+    if isinstance(err, yaml.reader.ReaderError):
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        return f"{name}: not valid YAML: {err.reason} (character #x{code:04x} at position {err.position})"
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(err, "problem", None) or type(err).__name__
@@ -103,7 +106,10 @@ def load_yaml_text(text: str, name: str) -> Any:
     """One YAML document from text, bounded; raises InputFileError naming `name`."""
     if len(text) > MAX_BYTES:  # characters: at least as many bytes
         raise InputFileError(f"{name}: larger than {MAX_BYTES // (1024 * 1024)} MB; this is not a config file")
-    loader = _BoundedLoader(text, name)
+    try:
+        loader = _BoundedLoader(text, name)  # the reader refuses control characters right here
+    except yaml.YAMLError as err:
+        raise InputFileError(_syntax_message(name, err)) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -163,3 +163,8 @@ def test_any_document_yaml_writes_loads_back_unchanged(value):
     import yaml
 
     assert load_yaml_text(yaml.safe_dump(value), "f") == value
+
+
+def test_control_characters_are_a_message():
+    with pytest.raises(InputFileError, match="not valid YAML"):
+        load_yaml_text("\x1fkind: Cluster\n", "kindConfig")

@@ -1,4 +1,4 @@
-"""Ranges and limits of values DERIVED from fields: composed names, computed ID blocks,
+"""Ranges and limits of values DERIVED from fields: composed names, computed ID blocks, subnet capacity,
 effective volume sizes. (Each field's own range is the schema's.)
 
 Consumers:
@@ -10,6 +10,8 @@ Consumers:
   same 63 applies to `hosts.kindCluster.name` plus the longest suffix.
 - Proxmox VM IDs: 100 to 999999999 (`qm`), for every ID a pool's block hands out
   (`vmIdStart + i * vmIdsPerPool + n`, or `vmIdBase + n`), not only for the start.
+- AWS: a subnet's first four addresses and its last are AWS's (network, VPC router, DNS,
+  reserved, broadcast), so `hosts.network.cidr` holds its size less 5 instances.
 - AWS: the root volume is gp3 of max(pool `size.diskGb`, `hosts.aws.rootVolumeGb`) GiB;
   EBS gp3 volumes hold 1 to 16384 GiB.
 """
@@ -24,6 +26,7 @@ from components.plan.hosts.expand import pool_addresses, pool_vm_id_base
 HOSTNAME_MAX = 63
 PROXMOX_VM_ID_MAX = 999_999_999
 GP3_MAX_GIB = 16_384
+AWS_SUBNET_RESERVED = 5
 
 
 def _host_names(cfg: StackConfig) -> Iterator[Finding]:
@@ -67,10 +70,16 @@ def _vm_id_blocks(cfg: StackConfig) -> Iterator[Finding]:
                           f"{PROXMOX_VM_ID_MAX}", "start the blocks lower")
 
 
-def _aws_volumes(cfg: StackConfig) -> Iterator[Finding]:
+def _aws_limits(cfg: StackConfig) -> Iterator[Finding]:
     aws = cfg.hosts.aws
     if cfg.hosts.kind != "aws" or aws is None:
         return
+    net = cfg.hosts.network
+    hosts = sum(len(pool_addresses(pool)) for pool in cfg.hosts.pools)
+    if net is not None and aws.subnet_id is None and hosts > net.cidr.num_addresses - AWS_SUBNET_RESERVED:
+        yield Finding("hosts.network.cidr", f"{net.cidr} holds {net.cidr.num_addresses - AWS_SUBNET_RESERVED} "
+                      f"instances (AWS reserves 5 addresses of every subnet) and the stack declares {hosts}",
+                      "use a larger subnet (a smaller prefix)")
     if aws.root_volume_gb > GP3_MAX_GIB:
         yield Finding("hosts.aws.rootVolumeGb", f"{aws.root_volume_gb} GiB: an EBS gp3 volume holds at most "
                       f"{GP3_MAX_GIB} GiB", f"use at most {GP3_MAX_GIB}, and add data volumes for more")
@@ -82,4 +91,4 @@ def _aws_volumes(cfg: StackConfig) -> Iterator[Finding]:
 
 
 def limit_findings(cfg: StackConfig) -> list[Finding]:
-    return [*_host_names(cfg), *_kind_names(cfg), *_vm_id_blocks(cfg), *_aws_volumes(cfg)]
+    return [*_host_names(cfg), *_kind_names(cfg), *_vm_id_blocks(cfg), *_aws_limits(cfg)]
