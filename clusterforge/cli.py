@@ -26,7 +26,15 @@ def _config_problems(stack: str, findings, what: str) -> None:
 def _render(args) -> int:
     from clusterforge.render import RenderOutError, render_stack, summary
 
+    from clusterforge.render_out import claim_out_root
+
     stacks = stack_names() if args.stack == "all" else [args.stack]
+    if args.out and len(stacks) > 1:  # the root of every stack's render: guarded as one render's directory
+        try:
+            claim_out_root(Path(args.out))
+        except RenderOutError as err:
+            print(f"clusterforge render {args.stack}: --out {err}; nothing was changed", file=sys.stderr)
+            return 2
     code = 0
     for stack in steps(stacks, "render"):  # every stack is reported, whatever an earlier one did
         out = Path(args.out) / stack if args.out and len(stacks) > 1 else args.out

@@ -12,7 +12,6 @@ text (`as_text`) and Markdown (diff_markdown) only render it.
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -20,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from clusterforge import PROJECT_ROOT
 from clusterforge.diff_details import (ChartChange, ReplicaChange, chart_changes, drop_ignored, field_paths,
                                        host_groups, node_group_edits, node_group_sizes, replace_reason,
                                        secret_changes, size_changes)
 from clusterforge.diff_provisioning import NEW, RECORDS, RUNS, CommandChange, command_change, grouped
+from components.config.input_files import MAX_PLAN_BYTES, read_json_file, read_yaml_file
 
 
 @dataclass
@@ -183,7 +181,7 @@ def load_plan(directory: Path) -> dict:
     if not path.is_file():
         raise DiffError(f"{path} not found: give a directory written by `clusterforge render`")
     try:
-        plan = json.loads(path.read_text())
+        plan = read_json_file(path)
     except (OSError, ValueError) as err:
         raise DiffError(f"{path} is not a render's plan ({err}); render the stack again") from None
     if not isinstance(plan, dict) or not isinstance(plan.get("resources", []), list):
@@ -191,8 +189,8 @@ def load_plan(directory: Path) -> dict:
     inventory = Path(directory) / "inventory.yaml"
     if inventory.is_file():
         try:
-            plan["inventory"] = yaml.safe_load(inventory.read_text())
-        except (OSError, yaml.YAMLError) as err:
+            plan["inventory"] = read_yaml_file(inventory, MAX_PLAN_BYTES)
+        except (OSError, ValueError) as err:
             raise DiffError(f"{inventory} is not a render's inventory ({err}); render the stack again") from None
     return plan
 

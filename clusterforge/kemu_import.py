@@ -21,6 +21,7 @@ import yaml
 
 from clusterforge import PROJECT_ROOT
 from components.config import ConfigError
+from components.config.input_files import InputFileError, load_yaml_text, read_yaml_file
 from components.config.addons import PrometheusConfig
 from components.config.kemu import KEMU_API_VERSION, from_kemu, is_kemu_document
 from components.config.kind_cluster import KIND_KUBERNETES_VERSION, kind_node_image
@@ -51,9 +52,9 @@ def _values(addon: dict[str, Any], where: str) -> dict[str, Any]:
     if not isinstance(text, str):
         raise KemuImportError(f"{where}.valuesObject must be a YAML string or a mapping")
     try:
-        values = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise KemuImportError(f"{where}.valuesObject is not valid YAML: {err}") from None
+        values = load_yaml_text(text, f"{where}.valuesObject")
+    except InputFileError as err:
+        raise KemuImportError(str(err)) from None
     if not isinstance(values, dict):
         raise KemuImportError(f"{where}.valuesObject must be a YAML mapping")
     return values
@@ -121,8 +122,8 @@ def convert(document: dict[str, Any], stack: str,
     spec = _known_keys(document.get("spec") or {}, SPEC_KEYS, "spec")
     kind_config = spec.get("kindConfig") or "apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\n"
     try:
-        kind_mapping = yaml.safe_load(kind_config) if isinstance(kind_config, str) else kind_config
-    except yaml.YAMLError as err:
+        kind_mapping = load_yaml_text(kind_config, "kindConfig") if isinstance(kind_config, str) else kind_config
+    except InputFileError as err:
         raise KemuImportError(f"spec.kindConfig is not valid YAML: {err}") from None
     addons, notes = convert_addons(spec.get("clusterAddons") or [])
     emulation = from_kemu({**document, "spec": {"nodeGroups": spec.get("nodeGroups") or []}})
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"import-kemu: {out} exists; pass --force to overwrite it", file=sys.stderr)
         return 2
     try:
-        document = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
+        document = read_yaml_file(Path(args.file))
         doc, notes = convert(document, args.stack, args.kubernetes_version)
         _validate(doc)
     except OSError as err:

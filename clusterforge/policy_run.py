@@ -6,13 +6,13 @@ published on its own); its pure rules are imported from there.
 """
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from clusterforge import PROJECT_ROOT
+from components.config.input_files import MAX_BYTES, read_json_file
 
 POLICY_DIR = PROJECT_ROOT / "policy"
 if str(POLICY_DIR) not in sys.path:
@@ -50,7 +50,7 @@ def load_config(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        config = json.loads(Path(path).read_text())
+        config = read_json_file(Path(path), MAX_BYTES)
     except (OSError, ValueError) as err:
         raise PolicyConfigError(f"--config {path}: {err}") from None
     if not isinstance(config, dict):

@@ -50,3 +50,17 @@ def fresh_out_dir(out: Path, stack: str) -> None:
                                   "this directory whole\n")
     except OSError as err:
         raise RenderOutError(f"{out}: {err.strerror or err}") from None
+
+
+def claim_out_root(root: Path) -> None:
+    """`render all --out ROOT`: ROOT holds one render per stack, so it is guarded as one render's
+    directory is (new, empty or marked), then marked; its contents are left to each stack's render."""
+    check_out_dir(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        marker = root / MARKER
+        if not marker.exists():
+            marker.write_text("written by `clusterforge render all`: one render per stack below; "
+                              "a later render may replace this directory\n")
+    except OSError as err:
+        raise RenderOutError(f"{root}: {err.strerror or err}") from None

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
-import yaml
-
 from clusterforge.stackfile import NAMESPACE, StackFile
+from components.config.input_files import InputFileError, read_yaml_file
 
 UNSET = "unset"
 
@@ -19,8 +18,8 @@ UNSET = "unset"
 def secret_state(stack: StackFile) -> dict[str, str]:
     """Secret config key -> `sha256:<16 hex>` of its ciphertext, or `unset` (a placeholder)."""
     try:
-        config = (yaml.safe_load(stack.path.read_text()) or {}).get("config") or {}
-    except (OSError, yaml.YAMLError):
+        config = (read_yaml_file(stack.path) or {}).get("config") or {}
+    except (OSError, InputFileError):
         config = {}
     ciphertexts = {}
     for key, value in config.items():

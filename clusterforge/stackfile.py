@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from clusterforge import PROJECT_ROOT
 from components.config import ConfigError, Finding
+from components.config.input_files import InputFileError, read_yaml_file
 from components.config.model import StackConfig
 from components.config.secrets import SECRET_PLACEHOLDER, secret_material_findings
 from components.config.stack_keys import key_error, normalized_key, parse_key
@@ -58,9 +57,9 @@ def read_stack(name: str, root: Path = PROJECT_ROOT) -> StackFile:
         known = ", ".join(stack_names(root)) or "none"
         raise StackFileError(f"no stack named {name!r} (looked for {path}); stacks: {known}")
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid YAML: {exc}") from None
+        doc = read_yaml_file(path) or {}
+    except InputFileError as err:
+        raise StackFileError(str(err)) from None
     if not isinstance(doc, dict):
         raise StackFileError(f"{path}: not a stack file (a mapping with a `config:` section)")
     config = doc.get("config") or {}

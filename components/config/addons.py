@@ -2,6 +2,30 @@
 
 Core addons have their own fields; any other pinned Helm chart goes in `charts`. The
 secure ingress addons (cert-manager, Istio, Dex, OAuth2-Proxy) are configured in ingress.py.
+
+Who consumes each field (rules: here, plan/rules/addons.py, versions.py, trust.py,
+chart_schemas.py, credentials.py, references.py, ownership.py, address_plan.py):
+- every addon's `enabled|version|namespace|values`: a Helm release (the chart's
+  `kubeVersion` must admit kubernetes.version; a namespace is a DNS label, declared once;
+  values are coalesced with the chart's and validated by its values.schema.json where the
+  package is on disk; no credential in plain text; a `nodeSelector` in them must match a node
+  the stack declares).
+- `chartSource.directory|repository`: Helm's chart location (every package
+  `<chart>-<version>.tgz` present; https or oci, no credentials in the URL).
+- `calico.*`: the Tigera operator's Installation (encapsulation, MTU 1000-9000, IPv4
+  blockSize 20-32 and no larger than the pod CIDR, the apiserver toggle).
+- `openebs.*`: the localpv-provisioner StorageClass (name, hostpath base path, default class).
+- `metallb.addresses[]`: an IPAddressPool (ranges or CIDRs inside the host network, clear of
+  hosts, gateway, VIP, the cluster's ranges and the network and broadcast addresses).
+- `dashboard.viewerAccount`: a ServiceAccount in Headlamp's namespace (a DNS label, not
+  Kubernetes's own `default`).
+- `prometheus.storageSize|retention|persistent|adminPasswordSecret`: kube-prometheus-stack's
+  volume claim (a quantity), Prometheus's retention (its duration grammar) and Grafana's admin
+  Secret (a secret config key).
+- `nvidiaDevicePlugin.nodeSelector`: the DaemonSet's nodeSelector (must match a GPU node).
+- `charts[].name|namespace|repository|chart|version|values|dependsOn`: a user Helm release
+  (release and chart names as Helm validates them, a pinned version, dependencies on enabled
+  addons or charts and never in a cycle).
 """
 from __future__ import annotations
 

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
+
+from components.config.input_files import InputFileError, load_yaml_text
 
 NAMESPACE = "clusterforge"
 
@@ -97,8 +98,8 @@ def values_mapping(value: Any) -> dict[str, Any]:
     """Values as a mapping, or a YAML string holding one (KEMU's `valuesObject`)."""
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value) or {}
-        except yaml.YAMLError as exc:
+            value = load_yaml_text(value, "values") or {}
+        except InputFileError as exc:
             raise ValueError(f"values is a string but not valid YAML ({exc}); use a mapping") from None
     if not isinstance(value, dict):
         raise ValueError("values is not a mapping; use a mapping (or a YAML string holding one)")

@@ -1,6 +1,14 @@
 """Config of the data-platform addons: JupyterHub, the Spark operator, Kubeflow Trainer.
 
-Cross-field rules (what each needs of the rest of the stack) are in datalab_rules.py.
+Who consumes each field (rules: plan/rules/datalab.py, capacity.py, ownership.py):
+- `jupyterhub.pathPrefix`: z2jh's `hub.baseUrl` and the gateway route (a path, not taken by
+  another route); `storageSize`: each user's PVC (a quantity, from the default StorageClass);
+  `allowedUsers|adminUsers`: the hub's Dex-backed authenticator; `profiles.*`: KubeSpawner
+  profiles (requests at most limits, as the API server validates; they must fit on a node the
+  stack declares, GPU profiles on a GPU node with the device plugin).
+- `sparkOperator.serviceAccount`: the Spark driver ServiceAccount in every tenant namespace
+  (a DNS label, not `default`, not a tenant's own account).
+- `trainingOperator.torchRuntime`: Kubeflow Trainer's torch-distributed ClusterTrainingRuntime.
 """
 from __future__ import annotations
 

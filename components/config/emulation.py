@@ -5,17 +5,29 @@ availability zone, nodeTemplate with metadata and capacity) so KEMU files paste 
 unchanged, and extend it with what real clusters need: taints, reserved resources
 (allocatable = capacity - reserved), architecture and OS, region and extra conditions.
 A whole KEMU `ClusterConfig` document is accepted too (see `_from_kemu`).
+
+Who consumes each field (rules: emulation_rules.py, plan/rules/capacity.py, references.py):
+- `nodeGroups[].name|placement[].availabilityZone|replicas`: the KWOK Node objects, named
+  `<group>-<zone>-<index>` (a DNS label: at most 63 characters composed); zone and region
+  labels (label values).
+- `nodeTemplate.capacity|reserved`: the Nodes' `status.capacity` and allocatable
+  (resource names and quantities as the API server validates them; reserved within capacity);
+  what tenants' and notebooks' requests must fit on.
+- `nodeTemplate.metadata.labels|annotations|taints|conditions`: the Nodes' metadata and
+  status (the API server's syntax), matched by node selectors in chart values.
+- `kwok.version|image|podStages|namespace`: the KWOK controller and its Stages (pinned).
+- `workloads[]`: templates `clusterforge experiment` submits (files that must exist).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.config.base import DnsLabel, PinnedVersion, StrictModel
 from components.config.images import pinned_image_ref
+from components.config.input_files import read_yaml_file
 from components.config.k8s_names import (Annotations, LabelKey, Labels, LabelValue, dns1123_label_errors,
                                          invalid)
 from components.config.k8s_values import parse_quantity
@@ -160,8 +172,7 @@ class EmulationConfig(StrictModel):
 
 def load_kemu_file(path: str) -> EmulationConfig:
     """Read a KEMU ClusterConfig file as the emulation section (its node groups)."""
-    with open(path, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+    document = read_yaml_file(Path(path))
     if not is_kemu_document(document):
         raise ValueError(f"{path}: not a KEMU ClusterConfig (apiVersion {KEMU_API_VERSION})")
     spec = dict(document.get("spec") or {})

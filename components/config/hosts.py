@@ -3,6 +3,34 @@
 Machines are declared in pools (a role, a count or an address list, a size); per-host
 overrides adjust single machines. Every host kind ends in the same `HostSpec` shape
 (see components/plan/hosts/expand.py).
+
+Who consumes each field (rules: here, formats.py, plan/rules/core.py, network.py,
+address_plan.py, limits.py, capacity.py, proxmox.py, host_kinds.py, algorithms.py):
+- `kind`: which provider declares the machines (proxmoxve, aws, none, kind, kwokctl).
+- `network.cidr|gateway|dns|searchDomain`: cloud-init's network config on Proxmox (static
+  addresses; resolv.conf, whose servers the kubelet hands to CoreDNS), the AWS subnet
+  (/16-/28 inside the VPC), and every address plan rule (no host, gateway or DNS server on a
+  network or broadcast address or inside the cluster's ranges); `bridge` and `vlan` Proxmox's
+  `net0` (an interface name; 802.1Q tag 1-4094).
+- `ssh.user`: cloud-init's default user and Ansible's `ansible_user` (a Linux user name);
+  `ssh.publicKeys`: cloud-init's authorized_keys and the AWS key pair, read by the images'
+  OpenSSH (parsed as OpenSSH keys; no DSA, no RSA under 2048 bits); `ssh.privateKeySecret`:
+  the secret config key Ansible's key comes from.
+- `pools[].name`: host names `<name>-<n>` (hostname, Node name, certificates: at most 63
+  characters composed); `role`: kubeadm init/join as control plane or worker (etcd stacked:
+  1, 3 or 5 members); `count|firstAddress|addresses`: the hosts and their static addresses;
+  `size.cores|memoryMb|diskGb`: Proxmox's VM (kubeadm preflight: a control plane needs 2 CPUs
+  and 1700 MB) or the AWS root volume (gp3, at most 16384 GiB); `gpus`: the NVIDIA driver role
+  and the `nvidia.com/gpu.present` label; `labels|taints`: the kubelet's registration and
+  node-config (API server's label and taint syntax); `placement|vmIdBase`: Proxmox nodes and VM
+  IDs (100-999999999, for every ID of the block); `instanceType`: EC2.
+- `overrides.<host>.*`: the same, per host; the host must exist.
+- `retire[]`: remove-node (drain, delete, etcd member removal, reset); must leave an odd etcd.
+- `proxmox.*`: the proxmoxve provider (https endpoint, `user@realm!id=uuid` token), clone and
+  download of the template (dated image URL, sha256/sha512 checksum), VM ID blocks.
+- `aws.*`: the aws provider and EC2 (region and AMI formats, subnet or VPC, security group
+  sources as canonical CIDRs, instance types, root volume size).
+- `kindCluster.*` (kind_cluster.py) and `kwokCluster.*` (kwok_cluster.py).
 """
 from __future__ import annotations
 

@@ -3,7 +3,22 @@
 Defaults are the secure ones: TLS on the gateway with a certificate from the cluster CA,
 every request checked by OAuth2-Proxy, secrets generated or read from secret config.
 Cross-field rules (which addon needs which, addresses, Kubernetes versions) are in
-ingress_rules.py.
+plan/rules/ingress.py.
+
+Who consumes each field:
+- `certManager.ca.*`: the CA certificate pulumi-tls makes (validity hours, early renewal);
+  `certificateDuration|certificateRenewBefore`: cert-manager Certificates (Go durations,
+  duration at least 1h, renewBefore shorter than duration).
+- `istio.*`: istiod's mesh config (native sidecars need Kubernetes 1.29+, the JWKS refresh
+  interval a Go duration), the gateway chart (`gateway.address` a MetalLB address,
+  `hostnames` DNS names, `api` Istio or Gateway API objects).
+- `dex.staticUsers[]`: Dex's staticPasswords (emails unique, bcrypt hashes of secret config
+  keys at `bcryptCost` >= 10); `connectors[]`: Dex's connectors verbatim (Dex expands `$VAR`
+  from its environment: each must be in `connectorSecrets`, a map of environment names to
+  secret config keys; no credential in plain text: plan/rules/references.py, credentials.py).
+- `oauth2Proxy.*`: OAuth2-Proxy's flags (`cookieExpire` a Go duration, `apiRoutes` and
+  `skipAuthRoutes` Go RE2 regular expressions, the latter `[METHOD=]regex`:
+  plan/rules/embedded.py; email domains; header lists of Istio's ext_authz provider).
 """
 from __future__ import annotations
 
@@ -15,7 +30,7 @@ from pydantic import Field, field_validator
 
 from components.config.base import Addon, DnsLabel, PinnedVersion, StrictModel
 from components.config.base import values_mapping as _values_mapping
-from components.config.k8s_names import dns1123_subdomain_errors
+from components.config.k8s_names import dns1123_subdomain_errors, invalid
 
 # Go durations as cert-manager and Istio read them, in whole hours/minutes/seconds.
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -33,7 +48,10 @@ def duration_seconds(text: str) -> int:
 
 
 def _duration(value: str) -> str:
-    duration_seconds(value)
+    try:
+        duration_seconds(value)
+    except ValueError as err:
+        raise invalid(str(err), "Go's time.ParseDuration has no days: write e.g. 2160h for 90 days") from None
     return value
 
 

@@ -1,13 +1,25 @@
-"""The kind host kind: a local control plane in containers (KEMU's `kindConfig`)."""
+"""The kind host kind: a local control plane in containers (KEMU's `kindConfig`).
+
+Who consumes each field:
+- `name`: `kind create cluster --name`; kind names its node containers (their hostnames and
+  the Node names) `<name>-control-plane`, `<name>-worker<n>`: at most 63 characters composed
+  (plan/rules/limits.py).
+- `nodeImage`: the kindest/node image kind runs (pinned; its tag must be kubernetes.version,
+  plan/rules/kind.py).
+- `config` (`kindConfig`): kind's own Cluster config (kind.x-k8s.io/v1alpha4), verbatim;
+  its nodes' labels are what node selectors can match (references.py), and nothing in it
+  may hold a credential (containerdConfigPatches' registry auth: credentials.py).
+- `waitSeconds`: `kind create cluster --wait`.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import AliasChoices, Field, field_validator
 
 from components.config.base import DnsLabel, StrictModel
 from components.config.images import pinned_image_ref
+from components.config.input_files import InputFileError, load_yaml_text
 from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 
 # The Kubernetes version of the kind node image the emulated stack runs: the project's one pin,
@@ -51,9 +63,9 @@ class KindClusterConfig(StrictModel):
     def _parse_kind_config(cls, value: Any) -> Any:
         if isinstance(value, str):
             try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError as err:
-                raise ValueError(f"kindConfig is not valid YAML ({err}); use a kind Cluster config") from err
+                value = load_yaml_text(value, "kindConfig")
+            except InputFileError as err:
+                raise ValueError(f"{err}; use a kind Cluster config") from None
         if not isinstance(value, dict):
             raise ValueError("kindConfig is not a mapping; use a kind Cluster config (kind.x-k8s.io/v1alpha4)")
         if value.get("kind") != "Cluster" or not str(value.get("apiVersion", "")).startswith(

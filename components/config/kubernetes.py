@@ -1,4 +1,27 @@
-"""The `kubernetes` section: version, networks and how the API server is reached."""
+"""The `kubernetes` section: version, networks and how the API server is reached.
+
+Who consumes each field (rules: here, k8s_names.py, plan/rules/network.py, core.py,
+address_plan.py, versions.py):
+- `version`: the kube packages apt installs (pkgs.k8s.io `v<minor>` line, exact
+  `<version>-1.1` pins), kubeadm's `kubernetesVersion` (v1beta4: 1.31+), the kind node image
+  and kwokctl's binaries; each enabled chart's `kubeVersion` constraint; kubeadm's upgrade
+  skew (one minor at a time). An exact release (PinnedVersion).
+- `podCidr`: kubeadm `networking.podSubnet` -> kube-controller-manager `--cluster-cidr`
+  (node /24 ranges, at most 2^16 of them) and Calico's IPPool (holds a block, no link-local).
+- `serviceCidr`: kubeadm `networking.serviceSubnet` (at most 20 host bits; the API service
+  at +1 and CoreDNS at +10); nodes route neither range, so both stay clear of the host
+  network, the VPC and every address a node dials at boot (DNS, endpoint, time servers).
+- `controlPlaneEndpoint.host|port`: kubeadm `controlPlaneEndpoint` (a host kubeadm's
+  `ValidateHostPort` accepts), every kubeconfig's `server`, the API server certificate's SANs;
+  dialled before kube-proxy runs, so outside the cluster's ranges and not a network's
+  network or broadcast address.
+- `ha.mode|vip|interface|kubeVipVersion`: kube-vip's static pod (ARP on `interface`, a VIP on
+  the host network, no host's address, no MetalLB address; not in a VPC), or an external
+  load balancer that must be the endpoint.
+- `certSans`: kubeadm `apiServer.certSANs` (DNS names or IPs as kubeadm validates them).
+- `clusterDomain`: kubeadm `networking.dnsDomain`, the kubelet's `clusterDomain`, CoreDNS's
+  zone: a DNS subdomain.
+"""
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network

@@ -3,6 +3,11 @@
 `kwokctl create cluster --runtime binary` runs etcd, kube-apiserver, the controller
 manager, the scheduler and the KWOK controller as processes: no Docker, no VMs. Every
 node of such a cluster is emulated (the `emulation` section's node groups).
+
+Who consumes each field: `name` kwokctl's `--name` (a DNS label, passed quoted);
+`kwokctl` and `binaries.*` the programs kwokctl runs (local paths, or https URLs kwokctl
+downloads unverified: trust.py); `apiserverPort` kube-apiserver's secure port on loopback
+(1024-65535); `waitSeconds` kwokctl's `--wait`.
 """
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ and say how to fix it, so no traceback ever reaches a user.
 """
 from __future__ import annotations
 
+import copy
+
 import types
 import typing
 from collections.abc import Callable, Collection, Mapping
@@ -100,11 +102,40 @@ def load_stack_config(values: Mapping[str, Any], rules: Rules = _no_rules) -> St
     try:
         cfg = StackConfig.model_validate(given)
     except ValidationError as exc:
-        raise ConfigError([_finding_from_pydantic(e) for e in exc.errors()]) from None
+        schema = [_finding_from_pydantic(e) for e in exc.errors()]
+        raise ConfigError(schema + _rules_past_typos(given, exc, rules)) from None
     findings = rules(cfg)
     if findings:
         raise ConfigError(findings)
     return cfg
+
+
+def _without(values: Any, loc: tuple) -> None:
+    """Remove the key at `loc` (a pydantic error location) from nested mappings and lists."""
+    node = values
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(node, dict):
+        node.pop(loc[-1], None)
+
+
+def _rules_past_typos(given: Mapping[str, Any], exc: ValidationError, rules: Rules) -> list[Finding]:
+    """The cross-section findings of the config without its unknown keys, so a typo does not
+    hide them; only when unknown keys are all that is wrong (any other error leaves no value
+    the rules could judge honestly)."""
+    errors = exc.errors()
+    if any(e["type"] != "extra_forbidden" for e in errors):
+        return []
+    values = copy.deepcopy(dict(given))
+    for error in errors:
+        _without(values, tuple(error["loc"]))
+    try:
+        return rules(StackConfig.model_validate(values))
+    except (ValidationError, ConfigError):
+        return []
 
 
 def load_stack(values: Mapping[str, Any], secret_keys: Collection[str] = (), rules: Rules = _no_rules) -> StackConfig:

@@ -1,4 +1,19 @@
-"""The `provisioning` section: how nodes get their packages, runtime and time."""
+"""The `provisioning` section: how nodes get their packages, runtime and time.
+
+Who consumes each field:
+- `containerdSource` / `containerdVersion`: apt on the hosts (Docker's repository or
+  Debian's archive, an exact pinned version) and the kubelet, which needs a containerd line
+  the Kubernetes minor supports (CONTAINERD_SUPPORT, from containerd's RELEASES.md).
+- `registryMirrors`: containerd's `hosts.toml` per registry (https endpoints; plain http
+  only for a verified download, trust.py).
+- `timeServers`: chrony's `server` lines on every node (host names or addresses the node
+  reaches at boot: address_plan.py keeps them out of the cluster's ranges).
+- `airGapped.apt.uri|suite|components|signedBy|trusted`: apt's sources (deb822) and the
+  signing key apt verifies with (an armoured OpenPGP public key, trust.py);
+  `airGapped.imageRepository`: kubeadm's `imageRepository` (a registry path).
+- `upgradeBatchSize`, `drainTimeoutSeconds`: the upgrade phase's batches and
+  `kubectl drain --timeout` (seconds; bounded here).
+"""
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -1,5 +1,17 @@
 """The `tenants` section: one namespace, account, quota and limit range per user or group.
 
+Who consumes each field:
+- `name`: the Namespace (a DNS-1123 label, never `default`/`kube-*` or an addon's namespace:
+  plan/rules/tenants.py), the tenant's ServiceAccount, RoleBindings and kubeconfig context.
+- `quota.*`: the ResourceQuota's `hard` (quantities as the API server parses them); it must
+  admit the LimitRange's defaults (plan/rules/tenants.py).
+- `limits.default*`: the LimitRange's `default`/`defaultRequest` (request <= limit, as the
+  API server validates); a default request must fit on some node (plan/rules/capacity.py).
+- `podSecurity`: the Pod Security admission labels (`privileged|baseline|restricted`).
+- `retainNamespace`: whether the Pulumi engine keeps the Namespace on removal.
+- `groups`: RBAC group subjects, names from Dex's tokens through the API server's
+  AuthenticationConfiguration (only with Dex and a kubeadm-built API server).
+
 Rules that span tenants (duplicate names, namespaces other parts of the stack own, a
 quota too small for the limit range's defaults) are in components/plan/rules/tenants.py.
 """

@@ -98,13 +98,16 @@ _KUBECONFIG_CREDENTIAL = re.compile(r"(client-key-data|token):\s*[A-Za-z0-9+/=._
 # Key names (normalised like _norm) whose value is a credential.
 _CREDENTIAL_KEY = re.compile(r"(password|passwd|privatekey|apitoken|accesstoken|bearertoken|secretkey|"
                              r"clientsecret|secretaccesskey|kubeconfig)$")
+# A value that only names an environment variable ($VAR, ${VAR}): Dex expands it in connector
+# configs from its environment (the README's `connectorSecrets` form), so it holds no credential.
+_ENV_REFERENCE = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
 
 def plain_credentials(props: Mapping[str, Any]) -> list[str]:
     """Field paths holding a credential in plain text (secrets and unknowns are masked)."""
     found = []
     for path, key, value in walk(props):
-        if not isinstance(value, str) or not value or is_masked(value):
+        if not isinstance(value, str) or not value or is_masked(value) or _ENV_REFERENCE.fullmatch(value):
             continue
         if _PRIVATE_KEY.search(value) or _KUBECONFIG_CREDENTIAL.search(value) or _CREDENTIAL_KEY.search(_norm(key)):
             found.append(path)

@@ -81,3 +81,22 @@ def test_pack_pins_match_the_project():
     assert pack == {k: project[k] for k in pack} and "pulumi-policy" in pack
     meta = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert meta["runtime"]["name"] == "python" and meta["version"]
+
+
+def test_the_readme_dex_connector_form_passes_the_pack():
+    # README: a connector names `$VARIABLE`s, `connectorSecrets` maps them to secret config keys.
+    from clusterforge import mockrun
+    from clusterforge.stackfile import apply_overrides
+
+    connector = {"type": "github", "id": "github", "name": "GitHub",
+                 "config": {"clientID": "Iv1.8a61f9b3a7aba766", "clientSecret": "$GITHUB_CLIENT_SECRET",
+                            "redirectURI": "https://192.168.10.200/dex/callback"}}
+    original = mockrun.read_stack
+    mockrun.read_stack = lambda name, root: apply_overrides(original(name, root), {
+        "addons.dex.connectors": [connector],
+        "addons.dex.connectorSecrets": {"GITHUB_CLIENT_SECRET": "dexGithubSecret"}})
+    try:
+        results = check_stack("homelab")
+    finally:
+        mockrun.read_stack = original
+    assert {r.policy: [f.message for f in r.findings] for r in results if r.findings} == {}

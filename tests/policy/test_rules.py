@@ -128,6 +128,7 @@ def test_command_feeding_a_kubeconfig_must_hide_stdout():
     {"environment": {"SSH_PRIVATE_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"}},
     {"stdin": "users:\n- user:\n    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVk="},
     {"apiToken": "root@pam!ci=0f6c"},
+    {"values": {"config": {"connectors": [{"config": {"clientSecret": "$notonlyavariable-but-text"}}]}}},
 ])
 def test_plain_credentials_fail_where_secrets_are_visible(props):
     r = res("command:local:Command", "c", **props)
@@ -143,6 +144,9 @@ def test_plain_credentials_fail_where_secrets_are_visible(props):
     {"apiToken": SECRET, "endpoint": "https://pve:8006/"},
     {"stdout": UNKNOWN},
     {"automountServiceAccountToken": False, "passwordLength": 20},
+    # Dex expands `$VAR` in connector configs from its environment (connectorSecrets).
+    {"values": {"config": {"connectors": [{"config": {"clientSecret": "$GITHUB_CLIENT_SECRET"}}]}}},
+    {"values": {"config": {"connectors": [{"config": {"bindPW": "${LDAP_BIND_PW}", "password": "${X}"}}]}}},
 ])
 def test_masked_credentials_pass(props):
     assert check_secret_outputs([res("command:local:Command", "c", **props)], FACTS, {}) == []
