@@ -177,6 +177,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             options["retainOnDelete"] = True
         if request.deleteBeforeReplace:
             options["deleteBeforeReplace"] = True
+        if request.deletedWith:
+            options["deletedWith"] = request.deletedWith
         if request.replaceOnChanges:
             options["replaceOnChanges"] = sorted(request.replaceOnChanges)
         if request.transforms:

@@ -12,3 +12,7 @@ class ClusterAccess:
     kubeconfig: pulumi.Output[str]
     # Resources after which the API server answers (addons depend on them).
     ready: list[pulumi.Resource] = field(default_factory=list)
+    # The resource whose deletion takes the whole cluster with it (kind's and kwokctl's
+    # cluster commands): everything inside is `deleted_with` it, so a destroy removes the
+    # cluster at once instead of deleting its objects one by one first.
+    owner: pulumi.Resource | None = None

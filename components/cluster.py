@@ -53,26 +53,26 @@ class Cluster(pulumi.ComponentResource):
             # Every node is emulated: the node groups come first, or addon pods have
             # nowhere to run and their releases never become ready.
             emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=access.ready,
-                                        parent=self)
+                                        parent=self, deleted_with=access.owner)
             addons = build_addons(cfg, provider, secrets=secrets, parent=self,
                                   depends_on=[*access.ready, *emulation.node_groups.values()],
-                                  ingress=ingress)
+                                  ingress=ingress, deleted_with=access.owner)
         else:
             addons = build_addons(cfg, provider, depends_on=access.ready, secrets=secrets, parent=self,
-                                  ingress=ingress)
+                                  ingress=ingress, deleted_with=access.owner)
         for note in addons.notes:
             pulumi.log.warn(note)
         after_addons = [*access.ready, *addons.releases.values()]
         if cfg.emulation is not None:
             if emulation is None:
                 emulation = build_emulation(cfg, provider, access.kubeconfig, depends_on=after_addons,
-                                            parent=self)
+                                            parent=self, deleted_with=access.owner)
             emulation.declare_dashboard(cfg, provider, depends_on=after_addons)
         self.tenant_kubeconfigs = None
         if cfg.tenants:
             needs = [addons.releases[k] for k in TENANTS_AFTER if k in addons.releases]
             tenants = build_tenants(cfg, provider, access.kubeconfig, depends_on=[*access.ready, *needs],
-                                    parent=self, issuer_ca=issuer_ca)
+                                    parent=self, issuer_ca=issuer_ca, deleted_with=access.owner)
             self.tenant_kubeconfigs = tenants.kubeconfigs
 
         self.kubeconfig = pulumi.Output.secret(access.kubeconfig)

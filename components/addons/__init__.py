@@ -40,9 +40,9 @@ class HelmAddon(pulumi.ComponentResource):
 
     def __init__(self, spec: AddonSpec, provider: k8s.Provider, depends_on: list[pulumi.Resource],
                  owns: NamespacePlan | None = None, namespace: pulumi.Resource | None = None,
-                 opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None, deleted_with: pulumi.Resource | None = None):
         super().__init__("clusterforge:addons:HelmAddon", spec.key, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        child = pulumi.ResourceOptions(parent=self, provider=provider, deleted_with=deleted_with)
 
         def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[*resources, *depends_on]))
@@ -100,7 +100,7 @@ def _grafana_password(cfg: StackConfig, secrets: dict[str, pulumi.Output[str]],
 
 def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulumi.Resource],
                  secrets: dict[str, pulumi.Output[str]], parent: pulumi.Resource,
-                 ingress: IngressInputs | None = None) -> AddonsResult:
+                 ingress: IngressInputs | None = None, deleted_with: pulumi.Resource | None = None) -> AddonsResult:
     """`ingress`: the secure ingress inputs when the caller made them first (with SSO,
     provisioning needs the CA)."""
     extra = {}
@@ -121,7 +121,7 @@ def build_addons(cfg: StackConfig, provider: k8s.Provider, depends_on: list[pulu
         addons[key] = HelmAddon(spec, provider, [*depends_on, *needs],
                                 owns=plan if plan is not None and plan.owner == key else None,
                                 namespace=namespaces.get(spec.namespace),
-                                opts=pulumi.ResourceOptions(parent=parent))
+                                opts=pulumi.ResourceOptions(parent=parent), deleted_with=deleted_with)
         if addons[key].namespace is not None:
             namespaces.setdefault(spec.namespace, addons[key].namespace)
     return AddonsResult(releases={k: a.release for k, a in addons.items()})

@@ -61,7 +61,7 @@ def build_kind_cluster(cfg: StackConfig, parent: pulumi.Resource) -> ClusterAcce
             delete_before_replace=True,
         ),
     )
-    return ClusterAccess(kubeconfig=pulumi.Output.secret(cluster.stdout), ready=[cluster])
+    return ClusterAccess(kubeconfig=pulumi.Output.secret(cluster.stdout), ready=[cluster], owner=cluster)
 
 
 def build_kwok_cluster(cfg: StackConfig, parent: pulumi.Resource) -> ClusterAccess:
@@ -82,7 +82,7 @@ def build_kwok_cluster(cfg: StackConfig, parent: pulumi.Resource) -> ClusterAcce
             delete_before_replace=True,
         ),
     )
-    return ClusterAccess(kubeconfig=pulumi.Output.secret(command.stdout), ready=[command])
+    return ClusterAccess(kubeconfig=pulumi.Output.secret(command.stdout), ready=[command], owner=command)
 
 
 class Emulation(pulumi.ComponentResource):
@@ -90,11 +90,13 @@ class Emulation(pulumi.ComponentResource):
 
     def __init__(self, name: str, cfg: StackConfig, provider: k8s.Provider,
                  kubeconfig: pulumi.Output[str], depends_on: list[pulumi.Resource],
-                 opts: pulumi.ResourceOptions):
+                 opts: pulumi.ResourceOptions, deleted_with: pulumi.Resource | None = None):
         super().__init__("clusterforge:emulation:Emulation", name, None, opts)
         emu = cfg.emulation
         assert emu is not None
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
+        self.deleted_with = deleted_with
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on,
+                                          deleted_with=deleted_with)
 
         if cfg.hosts.kind == "kwok":
             # kwokctl runs the KWOK controller as a process and installs the Stage CRD.
@@ -122,7 +124,7 @@ class Emulation(pulumi.ComponentResource):
                 environment=env,
                 add_previous_output_in_env=True,
                 logging=local.Logging.STDOUT_AND_STDERR,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=node_deps),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=node_deps, deleted_with=deleted_with),
             )
         self.register_outputs({"nodeGroups": sorted(self.node_groups)})
 
@@ -132,13 +134,15 @@ class Emulation(pulumi.ComponentResource):
         namespace = prometheus_namespace(cfg)
         if namespace is not None:
             declare(dashboard_configmap(namespace),
-                    pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on))
+                    pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on,
+                                           deleted_with=self.deleted_with))
 
 
 def build_emulation(cfg: StackConfig, provider: k8s.Provider, kubeconfig: pulumi.Output[str],
-                    depends_on: list[pulumi.Resource], parent: pulumi.Resource) -> Emulation:
+                    depends_on: list[pulumi.Resource], parent: pulumi.Resource,
+                    deleted_with: pulumi.Resource | None = None) -> Emulation:
     return Emulation("emulation", cfg, provider, kubeconfig, depends_on,
-                     pulumi.ResourceOptions(parent=parent))
+                     pulumi.ResourceOptions(parent=parent), deleted_with)
 
 
 def prometheus_namespace(cfg: StackConfig) -> str | None:

@@ -48,10 +48,12 @@ class TenantResources(pulumi.ComponentResource):
 
     def __init__(self, plan: TenantPlan, provider: k8s.Provider, admin_kubeconfig: pulumi.Output[str],
                  depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None,
-                 extras: tuple[dict, ...] = (), sso: tuple[str, pulumi.Output[str]] | None = None):
+                 extras: tuple[dict, ...] = (), sso: tuple[str, pulumi.Output[str]] | None = None,
+                 deleted_with: pulumi.Resource | None = None):
         """`sso`: (issuer, its CA certificate) for a tenant whose people log in through Dex."""
         super().__init__("clusterforge:tenants:Tenant", plan.name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on,
+                                       deleted_with=deleted_with)
         self.namespace = _declare(plan.namespace, pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(retain_on_delete=plan.retain_namespace)))
         inside = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.namespace]))
@@ -91,13 +93,15 @@ class TenantsResult:
 
 def build_tenants(cfg, provider: k8s.Provider, admin_kubeconfig: pulumi.Output[str],
                   depends_on: list[pulumi.Resource], parent: pulumi.Resource,
-                  issuer_ca: pulumi.Output[str] | None = None) -> TenantsResult:
+                  issuer_ca: pulumi.Output[str] | None = None,
+                  deleted_with: pulumi.Resource | None = None) -> TenantsResult:
     """`issuer_ca`: with SSO, the cluster CA's certificate (Dex's issuer is served under it)."""
     sso = (issuer_url(cfg), issuer_ca) if issuer_ca is not None else None
-    opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on)
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on, deleted_with=deleted_with)
     shared = [_declare(o, opts) for o in shared_objects()]
     tenants = {plan.name: TenantResources(plan, provider, admin_kubeconfig, [*depends_on, *shared],
                                           opts=pulumi.ResourceOptions(parent=parent),
-                                          extras=spark_tenant_objects(cfg, plan.name), sso=sso)
+                                          extras=spark_tenant_objects(cfg, plan.name), sso=sso,
+                                          deleted_with=deleted_with)
                for plan in tenant_plans(cfg)}
     return TenantsResult(tenants=tenants, shared=shared)
