@@ -161,17 +161,8 @@ class ReplicaChange:
 
 def node_group_sizes(plan: Mapping[str, Any]) -> dict[tuple[str, str], int]:
     """(group, zone) -> replicas of each KWOK node group (its Command's stdin spec)."""
-    sizes = {}
-    for r in plan.get("resources", []):
-        stdin = (r.get("inputs") or {}).get("stdin") if r["type"].startswith("command:") else None
-        try:
-            spec = json.loads(stdin) if isinstance(stdin, str) else None
-        except ValueError:
-            continue
-        if isinstance(spec, dict) and "group" in spec and isinstance(spec.get("zones"), list):
-            for zone, replicas in spec["zones"]:
-                sizes[(str(spec["group"]), str(zone))] = int(replicas)
-    return sizes
+    return {(group, str(zone)): int(replicas) for group, spec in node_group_specs(plan).items()
+            for zone, replicas in spec["zones"]}
 
 
 def node_group_specs(plan: Mapping[str, Any]) -> dict[str, dict]:
