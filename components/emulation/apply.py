@@ -23,6 +23,7 @@ from typing import Any, Callable, Protocol
 
 import yaml
 
+from components.emulation.node_http import HttpNodeApi, supports
 from components.plan.emulation.nodes import GROUP_LABEL
 from components.plan.emulation.planner import Plan, plan
 
@@ -159,7 +160,10 @@ def _with_kubeconfig(run: Callable[[NodeApi], int]) -> int:
         print(f"error: {KUBECONFIG_ENV} is not set; the Pulumi program passes the cluster's "
               "kubeconfig in it", file=sys.stderr)
         return 2
-    return run(KubeNodeApi(yaml.safe_load(content)))
+    config = yaml.safe_load(content)
+    # Static credentials (every kubeconfig the program makes) skip the kubernetes client's import.
+    api = HttpNodeApi(config, FIELD_MANAGER) if supports(config) else KubeNodeApi(config)
+    return run(api)
 
 
 def _cpu_s() -> float:

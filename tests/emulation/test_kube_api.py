@@ -1,7 +1,9 @@
-"""KubeNodeApi's HTTP requests, against a local fake API server that records them.
+"""The node apply's HTTP requests, against a local fake API server that records them.
 
+Both implementations send the same requests: KubeNodeApi (the kubernetes client, for any
+kubeconfig) and HttpNodeApi (urllib3, for static credentials, which the command uses).
 The fake (plain http.server, a test double at the network boundary) answers the few
-Node endpoints the apply uses, so the real kubernetes client code path is exercised:
+Node endpoints the apply uses, so the real client code paths are exercised:
 paging of list calls, server-side apply content type, field manager, force, status
 subresource, and a 404 on delete counting as done.
 """
@@ -14,7 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from components.emulation.apply import KubeNodeApi
+from components.emulation.apply import FIELD_MANAGER, KubeNodeApi
+from components.emulation.node_http import HttpNodeApi, supports
 
 from .test_planner import spec_of
 
@@ -73,6 +76,21 @@ def fake_server():
     server.shutdown()
 
 
+@pytest.fixture(params=["kubernetes-client", "urllib3"])
+def node_api(request):
+    """Each implementation, made from a kubeconfig."""
+    if request.param == "urllib3":
+        return lambda kubeconfig: HttpNodeApi(kubeconfig, FIELD_MANAGER)
+    return KubeNodeApi
+
+
+def test_static_credentials_take_the_light_client_and_others_the_kubernetes_client():
+    assert supports(_kubeconfig("https://127.0.0.1:6443"))
+    exec_user = _kubeconfig("https://127.0.0.1:6443")
+    exec_user["users"][0]["user"] = {"exec": {"command": "kubelogin", "apiVersion": "client.authentication.k8s.io/v1"}}
+    assert not supports(exec_user)
+
+
 def _kubeconfig(server: str) -> dict:
     return {"apiVersion": "v1", "kind": "Config", "current-context": "test",
             "clusters": [{"name": "test", "cluster": {"server": server}}],
@@ -80,18 +98,18 @@ def _kubeconfig(server: str) -> dict:
             "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}]}
 
 
-def test_list_follows_continue_tokens_with_the_group_selector(fake_server):
+def test_list_follows_continue_tokens_with_the_group_selector(fake_server, node_api):
     server, requests = fake_server
-    nodes = KubeNodeApi(_kubeconfig(server)).list_group("a100")
+    nodes = node_api(_kubeconfig(server)).list_group("a100")
     assert [n["metadata"]["name"] for n in nodes] == ["node-first", "node-second"]
     assert [r["query"]["labelSelector"] for r in requests] == [["clusterforge.io/node-group=a100"]] * 2
     assert requests[1]["query"]["continue"] == ["second"]
     assert requests[0]["auth"] == "Bearer test-token"
 
 
-def test_apply_is_server_side_apply_of_object_then_status(fake_server):
+def test_apply_is_server_side_apply_of_object_then_status(fake_server, node_api):
     server, requests = fake_server
-    api = KubeNodeApi(_kubeconfig(server))
+    api = node_api(_kubeconfig(server))
     node = __import__("components.plan.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
     api.apply(node)
     api.apply_status(node)
@@ -106,19 +124,19 @@ def test_apply_is_server_side_apply_of_object_then_status(fake_server):
     assert status["body"]["status"]["capacity"]["nvidia.com/gpu"] == "8"
 
 
-def test_create_is_one_server_side_apply_with_status(fake_server):
+def test_create_is_one_server_side_apply_with_status(fake_server, node_api):
     server, requests = fake_server
     node = __import__("components.plan.emulation.nodes", fromlist=["group_nodes"]).group_nodes(spec_of({"use1": 1}))[0]
-    KubeNodeApi(_kubeconfig(server)).create(node)
+    node_api(_kubeconfig(server)).create(node)
     (req,) = requests
     assert req["method"] == "PATCH" and req["path"] == "/api/v1/nodes/a100-use1-0"
     assert req["content_type"] == "application/apply-patch+yaml"
     assert req["body"]["status"]["capacity"]["nvidia.com/gpu"] == "8"
 
 
-def test_delete_treats_not_found_as_done(fake_server):
+def test_delete_treats_not_found_as_done(fake_server, node_api):
     server, requests = fake_server
-    api = KubeNodeApi(_kubeconfig(server))
+    api = node_api(_kubeconfig(server))
     api.delete("gone")
     api.delete("a100-use1-0")
     assert [(r["method"], r["path"]) for r in requests] == [
