@@ -4,6 +4,7 @@
 #   scripts/toolchain.sh [TOOL ...]   build what is missing (default: all); print the bin dir
 #   scripts/toolchain.sh --bin        print the bin dir only (builds nothing)
 #   scripts/toolchain.sh --list       the tools and their cache keys
+#   scripts/toolchain.sh --dir TOOL   print a tool's cache dir (built or not)
 #
 # Each tool lands in $CACHE/<tool>-<version>-<go version>/ with a stamp file written last,
 # so an interrupted build is redone and a warm machine skips the work in seconds. The bin
@@ -21,6 +22,8 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 mkdir -p "$BIN" "$CACHE/logs"
 
 tools=(pulumi pulumi-resource-kubernetes pulumi-language-yaml kubernetes etcd kwok actionlint)
+# Real-node artifacts (scripts/toolchain-node.sh); dependencies before what uses them.
+tools+=(containerd runc cni-plugins coredns etcd-kubeadm pause kube-node kube-node-previous node-images node-images-previous)
 
 version_of() {
   case "$1" in
@@ -31,7 +34,7 @@ version_of() {
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     actionlint) echo "$ACTIONLINT_VERSION" ;;
-    *) echo "toolchain: unknown tool '$1' (choose from: ${tools[*]})" >&2; return 2 ;;
+    *) node_version_of "$1" || { echo "toolchain: unknown tool '$1' (choose from: ${tools[*]})" >&2; return 2; } ;;
   esac
 }
 
@@ -40,7 +43,7 @@ binaries_of() {
   case "$1" in
     kubernetes) echo "kube-apiserver kube-controller-manager kube-scheduler" ;;
     kwok) echo "kwok kwokctl" ;;
-    *) echo "$1" ;;
+    *) node_binaries_of "$1" || echo "$1" ;;
   esac
 }
 
@@ -144,6 +147,9 @@ build_actionlint() {
     "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 }
 
+# shellcheck source=scripts/toolchain-node.sh
+. "$here/scripts/toolchain-node.sh"
+
 ensure() {
   local tool=$1 dir stamp log start
   dir=$(dir_of "$tool")
@@ -173,6 +179,7 @@ ensure() {
 
 case "${1:-}" in
   --bin) echo "$BIN"; exit 0 ;;
+  --dir) version_of "${2:?--dir TOOL}" >/dev/null; dir_of "$2"; exit 0 ;;
   --list)
     for t in "${tools[@]}"; do
       d=$(dir_of "$t"); s=missing; [ -f "$d/.built" ] && s="built ($(cut -d' ' -f3 "$d/.built"))"
