@@ -88,6 +88,9 @@ def load_artifacts(stack: str) -> tuple[object, list[Artifact]]:
     return cfg, stack_artifacts(cfg)
 
 
+_PLURAL = {"binary": "binaries"}
+
+
 def as_text(stack: str, cfg, artifacts: list[Artifact]) -> str:
     unpinned = [a for a in artifacts if not a.pinned]
     lines = [f"artifacts {stack}: {len(artifacts)} for kubernetes {cfg.kubernetes.version}"
@@ -96,7 +99,7 @@ def as_text(stack: str, cfg, artifacts: list[Artifact]) -> str:
         of_kind = [a for a in artifacts if a.kind == kind]
         if not of_kind:
             continue
-        lines.append(f"{kind}s:")
+        lines.append(f"{_PLURAL.get(kind, kind + 's')}:")
         for a in of_kind:
             line = f"  {a.reference}  [{a.needed_by}]  from {a.source}"
             if a.pulled_as:
