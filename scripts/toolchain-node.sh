@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154  # $here, $CACHE: set by scripts/toolchain.sh, which sources this file
 # Node artifacts for real kubeadm nodes on the test hosts, sourced by scripts/toolchain.sh
 # (which provides wrapper, ensure, $CACHE and the pins of toolchain/versions.env).
 #
@@ -101,10 +102,11 @@ build_pause() {
 # Debian's iptables (nft backend) and conntrack with their libraries, unpacked as a root
 # tree for the kube-proxy image. Versions are the mirror's; the stamp dir records them.
 kube_proxy_debs() {
-  local root=$1 tmp p
+  local root=$1 tmp p wanted pkgs
   tmp=$(mktemp -d "$CACHE/debs.XXXXXX") || return 1
+  read -r -a wanted <<<"$KUBE_PROXY_DEBS"
   mapfile -t pkgs < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-    --no-breaks --no-replaces --no-enhances --no-pre-depends $KUBE_PROXY_DEBS | grep -v '^ ' | sort -u)
+    --no-breaks --no-replaces --no-enhances --no-pre-depends "${wanted[@]}" | grep -v '^ ' | sort -u)
   [ "${#pkgs[@]}" -gt 0 ] || { echo "apt-cache found no $KUBE_PROXY_DEBS" >&2; return 1; }
   (cd "$tmp" && apt-get download "${pkgs[@]}") || { echo "apt-get download failed (apt-get update?)" >&2; return 1; }
   for p in "$tmp"/*.deb; do
