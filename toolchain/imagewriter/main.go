@@ -64,8 +64,14 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	// Layers are read lazily, when an image is written: they live until the end of the run.
+	layers, err := os.MkdirTemp("", "imagewriter-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(layers)
 	var index []string
-	for _, ref := range refs {
+	for i, ref := range refs {
 		tag, err := name.NewTag(ref, name.StrictValidation)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
@@ -74,7 +80,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		img, err := build(r)
+		img, err := build(r, filepath.Join(layers, fmt.Sprintf("layer-%d.tar", i)))
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
 		}
@@ -152,12 +158,11 @@ func recipeFor(o options, tag name.Tag) (recipe, error) {
 	return recipe{}, fmt.Errorf("kubeadm lists %s, which the toolchain does not know how to build", tag)
 }
 
-func build(r recipe) (v1.Image, error) {
-	layerFile, err := os.CreateTemp("", "imagewriter-layer-*.tar")
+func build(r recipe, layerPath string) (v1.Image, error) {
+	layerFile, err := os.Create(layerPath)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(layerFile.Name())
 	if err := writeLayer(layerFile, r); err != nil {
 		layerFile.Close()
 		return nil, err
