@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import string
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from components.plan.artifacts.charts import image_artifact, image_refs
 from components.plan.artifacts.kubeadm_images import KUBEADM_DEFAULTS, kubeadm_images
 from components.plan.artifacts.node import CNI_PLUGINS_VERSION, RUNC_VERSION, role_defaults
 from components.plan.load import load_stack_config
-from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 MIRROR = {"apt": {"uri": "http://10.213.1.1:8080/", "trusted": True}, "imageRepository": "10.213.1.1:5000/k8s"}
@@ -92,23 +90,6 @@ def test_the_plan_agrees_with_the_toolchain_pins():
         etcd, coredns, pause = KUBEADM_DEFAULTS[release.lstrip("v")]
         assert etcd.startswith(pins["KUBEADM_ETCD_VERSION"].lstrip("v") + "-")
         assert (coredns, pause) == (pins["COREDNS_VERSION"], pins["PAUSE_VERSION"])
-
-
-@pytest.mark.parametrize("tool", ["kube-node", "kube-node-previous"])
-def test_kubeadm_itself_lists_exactly_these_images(tool):
-    """The table against the real kubeadm of each built release."""
-    out = subprocess.run([ROOT / "scripts" / "toolchain.sh", "--dir", tool], capture_output=True, text=True)
-    kubeadm = Path(out.stdout.strip()) / "kubeadm"
-    if out.returncode or not (kubeadm.parent / ".built").is_file():
-        missing(f"kubeadm not built: scripts/toolchain.sh {tool}")
-    version = subprocess.run([kubeadm, "version", "-o", "short"], capture_output=True, text=True).stdout.strip()
-    listed = subprocess.run([kubeadm, "config", "images", "list", "--kubernetes-version", version],
-                            capture_output=True, text=True, check=True).stdout.split()
-    assert listed == [a.reference for a in kubeadm_images(version)]
-    mirrored = subprocess.run([kubeadm, "config", "images", "list", "--kubernetes-version", version,
-                               "--image-repository", "10.213.1.1:5000/k8s"],
-                              capture_output=True, text=True, check=True).stdout.split()
-    assert mirrored == [a.pulled_as for a in kubeadm_images(version, "10.213.1.1:5000/k8s")]
 
 
 @given(st.tuples(st.integers(1, 9), st.integers(0, 60), st.integers(0, 30)))
