@@ -51,11 +51,12 @@ state = "/run/containerd"
 """
 SUPERVISOR = """\
 #!/bin/sh
-# What kubelet.service does under systemd: (re)start the kubelet with the flags kubeadm wrote.
+# What kubelet.service does under systemd: (re)start the kubelet with the flags kubeadm wrote,
+# once kubeadm has written them, its config and a kubeconfig (systemd would be told to restart).
 while :; do
-  if [ -f /var/lib/kubelet/config.yaml ]; then
-    KUBELET_KUBEADM_ARGS=""
-    [ -f /var/lib/kubelet/kubeadm-flags.env ] && . /var/lib/kubelet/kubeadm-flags.env
+  if [ -f /var/lib/kubelet/config.yaml ] && [ -f /var/lib/kubelet/kubeadm-flags.env ] &&
+     { [ -f /etc/kubernetes/bootstrap-kubelet.conf ] || [ -f /etc/kubernetes/kubelet.conf ]; }; then
+    . /var/lib/kubelet/kubeadm-flags.env
     /usr/local/bin/kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf \\
       --kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml $KUBELET_KUBEADM_ARGS
   fi
