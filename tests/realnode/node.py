@@ -7,7 +7,7 @@ The shape measured in ../shared/TOOLCHAIN.md ("Real nodes"), on a host of tests/
   host's overlay root); containerd, the kubelet and kubeadm run in those namespaces;
 - read-only files with the values the kubelet wants bound over <root>/proc/sys/{vm,kernel}/...,
   so the kubelet finds them set and never writes this machine's sysctls;
-- one cgroup root per node (/<bed>-<host> in every v1 hierarchy), made here and removed here;
+- one cgroup root per node (/cf<bed>-<host> in every hierarchy), made here and removed here;
 - a supervisor in place of systemd's kubelet.service: it (re)starts the kubelet with the
   flags kubeadm writes to /var/lib/kubelet/kubeadm-flags.env.
 `close()` kills every process of the node (by its cgroups and its mount namespace), removes
@@ -89,9 +89,9 @@ def _run(*cmd: str, check: bool = True, timeout: float | None = None) -> subproc
 
 
 def cgroup_hierarchies() -> list[Path]:
-    """The v1 hierarchies mounted under /sys/fs/cgroup (this machine is hybrid v1)."""
-    return sorted(p for p in CGROUP_FS.iterdir() if p.is_dir() and (p / "cgroup.procs").exists()
-                  and p.name != "unified")
+    """Every hierarchy mounted under /sys/fs/cgroup: this machine is hybrid, the v1 controllers
+    plus the v2 `unified` one, where runc and the kubelet make a node's groups too."""
+    return sorted(p for p in CGROUP_FS.iterdir() if p.is_dir() and (p / "cgroup.procs").exists())
 
 
 class RealNode:

@@ -221,7 +221,8 @@ def test_kubeadm_init_builds_a_control_plane(cluster):
     nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
     assert [n["metadata"]["name"] for n in nodes] == [cluster.control_plane.name]
     assert nodes[0]["status"]["nodeInfo"]["kubeletVersion"] == cluster.version
-    assert nodes[0]["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://v2.")
+    containerd = (cluster.dirs["containerd"] / ".built").read_text().split()[1].lstrip("v")
+    assert nodes[0]["status"]["nodeInfo"]["containerRuntimeVersion"] == f"containerd://{containerd}"
 
 
 def _ready(cluster) -> set[str]:
