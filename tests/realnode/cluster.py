@@ -19,6 +19,8 @@ from tests.testbed.hosts import create_testbed
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("kube-node", "containerd", "runc", "cni-plugins", "etcd-kubeadm", "node-images")
+# A cluster at the patch release before (the upgrade starts there) also needs these.
+PREVIOUS_TOOLS = ("kube-node-previous", "node-images-previous")
 POD_CIDR = "10.244.0.0/16"
 
 KUBEADM_INIT = """\
@@ -96,8 +98,9 @@ def tool_dir(tool: str) -> Path:
 class Cluster:
     """Real nodes on test hosts (the first the control plane), torn down (once) by `close()`."""
 
-    def __init__(self, count: int):
-        self.dirs = {tool: tool_dir(tool) for tool in TOOLS}
+    def __init__(self, count: int, previous: bool = False):
+        self.dirs = {tool: tool_dir(tool) for tool in TOOLS + (PREVIOUS_TOOLS if previous else ())}
+        kube_tool, images_tool = ("kube-node-previous", "node-images-previous") if previous else ("kube-node", "node-images")
         self.before, self.noisy = MachineState.settled()
         self.figures: dict[str, float] = {}
         self.node_processes: set[int] = set()
@@ -106,13 +109,13 @@ class Cluster:
         self.certificate_key = secrets.token_hex(32)
         start = time.monotonic()
         self.bed = create_testbed(count)
-        kube, containerd = self.dirs["kube-node"], self.dirs["containerd"]
+        kube, containerd = self.dirs[kube_tool], self.dirs["containerd"]
         bins = {name: kube / name for name in ("kubeadm", "kubelet", "kubectl")}
         bins |= {name: containerd / name for name in ("containerd", "ctr", "containerd-shim-runc-v2")}
         bins["runc"] = self.dirs["runc"] / "runc"
         bins["etcdctl"] = self.dirs["etcd-kubeadm"] / "etcdctl"  # to ask etcd itself for its members
-        images = self.dirs["node-images"]
-        refs = dict(line.split("\t")[:2] for line in (images / "images.tsv").read_text().splitlines())
+        images = self.dirs[images_tool]
+        refs = image_files(images)
         self.version = next(r.split(":")[1] for r in refs if "/kube-apiserver:" in r)
         pause = next(r for r in refs if "/pause:" in r)
         try:
@@ -125,7 +128,7 @@ class Cluster:
             self.figures["nodes_up_s"] = time.monotonic() - start
             start = time.monotonic()
             for node in self.nodes:
-                self._import_images(node, images, refs)
+                self.import_images(node, images, refs)
             self.figures["images_import_s_per_node"] = (time.monotonic() - start) / count
         except BaseException:
             self.close()
@@ -135,8 +138,15 @@ class Cluster:
     def control_plane(self) -> RealNode:
         return self.nodes[0]
 
+    def install(self, node: RealNode, binaries: dict[str, Path]) -> None:
+        """Replace binaries on a node, running ones too (a new file renamed over the old)."""
+        for name, path in binaries.items():
+            target = node.root / "usr/local/bin" / name
+            shutil.copy2(path, target.with_name(f".{name}.new"))
+            os.replace(target.with_name(f".{name}.new"), target)
+
     @staticmethod
-    def _import_images(node: RealNode, images: Path, refs: dict[str, str]) -> None:
+    def import_images(node: RealNode, images: Path, refs: dict[str, str]) -> None:
         target = node.root / "var/tmp/images"
         target.mkdir(parents=True)
         for file in refs.values():
@@ -194,9 +204,10 @@ class Cluster:
             ns = node._mount_ns()
             node.close()
             self.node_processes |= node.processes() | _in_mount_ns(ns)
-        if hasattr(self, "bed"):
-            self.bed.close()
-        return self.before.differences(MachineState.now(), self.noisy)
+        if not hasattr(self, "bed"):  # the test bed itself failed to start (it cleaned up after itself)
+            return []
+        self.bed.close()
+        return self.before.differences(MachineState.now(), self.noisy, self.bed.bed)
 
 
 def _in_mount_ns(ns: str | None) -> set[int]:
@@ -208,6 +219,11 @@ def _in_mount_ns(ns: str | None) -> set[int]:
         except OSError:
             pass
     return pids
+
+
+def image_files(images: Path) -> dict[str, str]:
+    """Image reference -> its tarball in an images dir of the toolchain (images.tsv)."""
+    return dict(line.split("\t")[:2] for line in (images / "images.tsv").read_text().splitlines())
 
 
 def ready_nodes(cluster: Cluster) -> set[str]:

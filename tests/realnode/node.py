@@ -184,6 +184,15 @@ class RealNode:
             time.sleep(0.5)
         raise TimeoutError(f"{what} did not come up in {seconds:.0f}s")
 
+    def restart_kubelet(self) -> None:
+        """What `systemctl restart kubelet` does: the supervisor starts it again (new binary, flags)."""
+        for pid in self.processes():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "kubelet":
+                    os.kill(pid, signal.SIGTERM)
+            except (OSError, ProcessLookupError):
+                pass
+
     # -- teardown -------------------------------------------------------------------------
     def _mount_ns(self) -> str | None:
         try:

@@ -3,6 +3,7 @@ and hierarchies, firewall rules (iptables and nft), mounts and network namespace
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -69,15 +70,27 @@ class MachineState:
         noisy = {k for k in first.sysctls if first.sysctls[k] != second.sysctls.get(k)}
         return second, noisy
 
-    def differences(self, later: MachineState, noisy: set[str]) -> list[str]:
+    def differences(self, later: MachineState, noisy: set[str], bed: int) -> list[str]:
+        """What changed, leaving out what other test beds (other sessions' `cf<N>...` links,
+        namespaces and mounts, N != `bed`) made or removed meanwhile: they are not ours."""
+        def theirs(text: str) -> bool:
+            return any(int(n) != bed for groups in _BED.findall(text) for n in groups if n)
+
         out = [f"sysctl {k}: {v.strip()!r} -> {later.sysctls.get(k, '<gone>').strip()!r}"
-               for k, v in self.sysctls.items() if k not in noisy and later.sysctls.get(k) != v]
-        out += [f"mount added: {m}" for m in sorted(set(later.mounts) - set(self.mounts))]
-        out += [f"mount removed: {m}" for m in sorted(set(self.mounts) - set(later.mounts))]
-        for name in ("cgroups", "netns", "iptables", "nft"):
+               for k, v in self.sysctls.items() if k not in noisy and later.sysctls.get(k) != v and not theirs(k)]
+        out += [f"mount added: {m}" for m in sorted(set(later.mounts) - set(self.mounts)) if not theirs(m)]
+        out += [f"mount removed: {m}" for m in sorted(set(self.mounts) - set(later.mounts)) if not theirs(m)]
+        for name in ("cgroups", "iptables", "nft"):
             if getattr(self, name) != getattr(later, name):
                 out.append(f"{name} changed: {getattr(self, name)!r} -> {getattr(later, name)!r}")
+        for ns in set(self.netns.splitlines()) ^ set(later.netns.splitlines()):
+            if not theirs(ns):
+                out.append(f"network namespace {'added' if ns in later.netns else 'removed'}: {ns}")
         return out
+
+
+# A test bed's links (cfbr<N>, cf<N>v<i>), namespaces (cf<N>h<i>) and directory (bed<N>-...).
+_BED = re.compile(r"(?<![A-Za-z0-9])(?:cfbr(\d+)|cf(\d+)[hv]\d+|bed(\d+)-)")
 
 
 def _strip_comments(text: str) -> str:
