@@ -185,7 +185,8 @@ class RealNode:
         raise TimeoutError(f"{what} did not come up in {seconds:.0f}s")
 
     def restart_kubelet(self) -> None:
-        """What `systemctl restart kubelet` does: the supervisor starts it again (new binary, flags)."""
+        """What `systemctl restart kubelet` does: the supervisor starts it again (new binary, flags);
+        after `kubeadm reset` removed kubeadm's files it is what `systemctl stop kubelet` does."""
         for pid in self.processes():
             try:
                 if Path(f"/proc/{pid}/comm").read_text().strip() == "kubelet":

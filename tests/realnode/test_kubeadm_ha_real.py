@@ -48,18 +48,23 @@ def test_three_control_planes_join_and_become_ready(cluster):
     assert sorted(n["metadata"]["name"] for n in nodes) == sorted(n.name for n in cluster.nodes)
 
 
-def test_etcd_has_three_members_one_per_control_plane(cluster):
+def _etcd_members(cluster, count: int) -> list[dict]:
+    """etcd's member list, asked of the first control plane's etcd (waits for `count` named members)."""
     deadline = time.monotonic() + 120
     members: list[dict] = []
-    out = None
     while time.monotonic() < deadline:
         out = cluster.nodes[0].exec(*ETCDCTL, "member", "list", "-w", "json", check=False)
         if out.returncode == 0:
             members = json.loads(out.stdout).get("members", [])
-            if len(members) == 3 and all(m.get("name") for m in members):
+            if len(members) == count and all(m.get("name") for m in members):
                 break
         time.sleep(3)
-    assert sorted(m["name"] for m in members) == sorted(n.name for n in cluster.nodes), (out.stdout, out.stderr)
+    return members
+
+
+def test_etcd_has_three_members_one_per_control_plane(cluster):
+    members = _etcd_members(cluster, 3)
+    assert sorted(m["name"] for m in members) == sorted(n.name for n in cluster.nodes)
     assert sorted(m["peerURLs"][0] for m in members) == sorted(f"https://{n.host.address}:2380" for n in cluster.nodes)
 
 
@@ -72,6 +77,21 @@ def test_an_api_server_answers_on_each_control_plane(cluster):
                 break
             time.sleep(3)
         assert out.stdout.strip() == "ok", (node.name, out.stderr)
+
+
+def test_retiring_a_control_plane_removes_its_etcd_member(cluster):
+    """Drain, `kubeadm reset` (its etcd member removed), delete the Node: two control planes, two members."""
+    retired = cluster.nodes[2]
+    drain = cluster.kubectl("drain", retired.name, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s")
+    assert drain.returncode == 0, drain.stderr
+    reset = retired.exec("kubeadm", "reset", "--force", check=False)
+    assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
+    retired.restart_kubelet()  # the supervisor then waits: no config
+    assert cluster.kubectl("delete", "node", retired.name).returncode == 0
+    kept = sorted(n.name for n in cluster.nodes[:2])
+    assert sorted(m["name"] for m in _etcd_members(cluster, 2)) == kept
+    names = sorted(n["metadata"]["name"] for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"])
+    assert names == kept
 
 
 def test_teardown_leaves_the_machine_as_it_was(cluster):
