@@ -153,6 +153,38 @@ def _policy(args) -> int:
     return max(code, 1 if any(blocking(results) for results in by_stack.values()) else 0)
 
 
+def _artifacts(args) -> int:
+    from clusterforge.artifacts import Sources, as_json, as_text, chart_dirs, load_artifacts, toolchain_cache
+    from clusterforge.render_out import RenderOutError, check_out_dir
+
+    extra = [Path(d) for d in args.charts]
+    for d in extra:
+        if not d.is_dir():
+            print(f"--charts {d}: not a directory", file=sys.stderr)
+            return 2
+    if args.bundle:
+        try:  # before anything is evaluated, as render does
+            check_out_dir(Path(args.bundle), ".clusterforge-bundle", "bundle")
+        except RenderOutError as err:
+            print(f"clusterforge artifacts {args.stack}: --bundle {err}; nothing was changed", file=sys.stderr)
+            return 2
+    cfg, artifacts = load_artifacts(args.stack)
+    sys.stdout.write((as_json if args.format == "json" else as_text)(args.stack, cfg, artifacts))
+    if not args.bundle:
+        return 0
+    from clusterforge.artifacts import write_bundle
+
+    try:
+        manifest = write_bundle(args.stack, cfg, artifacts, Path(args.bundle),
+                                Sources(toolchain_cache(), chart_dirs(cfg, extra)))
+    except RenderOutError as err:
+        print(f"clusterforge artifacts {args.stack}: --bundle {err}", file=sys.stderr)
+        return 2
+    print(f"bundle {args.bundle}: {manifest['included']} included, {manifest['missing']} missing "
+          f"(manifest.json says where each missing one comes from)", file=sys.stderr)
+    return 1 if manifest["missing"] else 0
+
+
 def bench_names() -> list[str]:
     from clusterforge import benches
 
@@ -218,6 +250,17 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=("text", "markdown"), default="text", help="output format (default text)")
     q.add_argument("--markdown-out", help="also write the Markdown summary (for a PR comment) to this file")
     q.set_defaults(func=_policy)
+
+    a = sub.add_parser("artifacts", help="every package, binary, image and chart a stack needs; --bundle "
+                                         "writes them for an air-gapped mirror")
+    a.add_argument("stack", help=f"stack name ({stacks})")
+    a.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    a.add_argument("--bundle", metavar="DIR", help="copy what is built here into DIR and list the rest in "
+                                                   "DIR/manifest.json (exit 1 when something is missing); "
+                                                   "DIR is replaced only if empty, new or an earlier bundle")
+    a.add_argument("--charts", metavar="DIR", action="append", default=[],
+                   help="a directory of chart packages (<chart>-<version>.tgz) to take charts from (repeatable)")
+    a.set_defaults(func=_artifacts)
 
     b = sub.add_parser("bench", help="run a benchmark; ends with one JSON line of its figures",
                        epilog=_bench_help(), formatter_class=argparse.RawDescriptionHelpFormatter)

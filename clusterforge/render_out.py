@@ -16,13 +16,13 @@ class RenderOutError(Exception):
     """The output directory cannot be used; nothing was changed."""
 
 
-def _marked(out: Path) -> bool:
-    marker = out / MARKER
+def _marked(out: Path, marker_name: str = MARKER) -> bool:
+    marker = out / marker_name
     return marker.is_file() and not marker.is_symlink()
 
 
-def check_out_dir(out: Path) -> None:
-    """Refuse an output path a render must not replace (raises RenderOutError)."""
+def check_out_dir(out: Path, marker: str = MARKER, what: str = "render") -> None:
+    """Refuse an output path a render (or `what`) must not replace (raises RenderOutError)."""
     if out.is_symlink():
         raise RenderOutError(f"{out} is a symbolic link; give the directory itself")
     for parent in out.parents:
@@ -31,22 +31,22 @@ def check_out_dir(out: Path) -> None:
     if not out.exists():
         return
     if not out.is_dir():
-        raise RenderOutError(f"{out} is a file, not a directory; give a directory to render into")
-    if _marked(out) or not any(out.iterdir()):
+        raise RenderOutError(f"{out} is a file, not a directory; give a directory to {what} into")
+    if _marked(out, marker) or not any(out.iterdir()):
         return
     raise RenderOutError(
-        f"{out} already holds files that no render wrote (it has no {MARKER} marker), so it is "
-        "left alone; give a new or empty directory, or one an earlier render wrote")
+        f"{out} already holds files that no {what} wrote (it has no {marker} marker), so it is "
+        f"left alone; give a new or empty directory, or one an earlier {what} wrote")
 
 
-def fresh_out_dir(out: Path, stack: str) -> None:
+def fresh_out_dir(out: Path, stack: str, marker: str = MARKER, command: str = "render") -> None:
     """Empty `out` (checked again) and mark it as a render's, so the next render may replace it."""
-    check_out_dir(out)
+    check_out_dir(out, marker, command)
     try:
         if out.exists():
             shutil.rmtree(out)  # removes symlinks inside, never what they point to
         out.mkdir(parents=True)
-        (out / MARKER).write_text(f"written by `clusterforge render {stack}`; the next render replaces "
+        (out / marker).write_text(f"written by `clusterforge {command} {stack}`; the next {command} replaces "
                                   "this directory whole\n")
     except OSError as err:
         raise RenderOutError(f"{out}: {err.strerror or err}") from None

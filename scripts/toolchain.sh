@@ -5,6 +5,7 @@
 #   scripts/toolchain.sh --bin        print the bin dir only (builds nothing)
 #   scripts/toolchain.sh --list       the tools and their cache keys
 #   scripts/toolchain.sh --pulumi-home  print the plugin cache (a PULUMI_HOME) the plugins go to
+#   scripts/toolchain.sh --dir TOOL   print a tool's cache dir (built or not)
 #
 # Each tool lands in $CACHE/<tool>-<version>-<go version>/ with a stamp file written last,
 # so an interrupted build is redone and a warm machine skips the work in seconds. The bin
@@ -32,6 +33,8 @@ tools=(pulumi pulumi-language-python pulumi-resource-kubernetes pulumi-resource-
        pulumi-resource-random pulumi-resource-tls pulumi-resource-proxmoxve kubernetes etcd kwok actionlint)
 # Resource plugins: the tool, the plugin name and its version (installed into $PULUMI_HOME_DIR).
 plugins=(kubernetes command random tls proxmoxve)
+# Real-node artifacts (scripts/toolchain-node.sh); dependencies before what uses them.
+tools+=(containerd runc cni-plugins coredns etcd-kubeadm pause kube-node kube-node-previous node-images node-images-previous)
 
 version_of() {
   case "$1" in
@@ -47,7 +50,7 @@ version_of() {
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     actionlint) echo "$ACTIONLINT_VERSION" ;;
-    *) echo "toolchain: unknown tool '$1' (choose from: ${tools[*]})" >&2; return 2 ;;
+    *) node_version_of "$1" || { echo "toolchain: unknown tool '$1' (choose from: ${tools[*]})" >&2; return 2; } ;;
   esac
 }
 
@@ -62,7 +65,7 @@ binaries_of() {
     # Resource plugins go into the plugin cache only: on PATH the engine would take them
     # whatever their version, with a warning.
     pulumi-resource-*) echo "" ;;
-    *) echo "$1" ;;
+    *) node_binaries_of "$1" || echo "$1" ;;
   esac
 }
 
@@ -288,6 +291,8 @@ install_plugins() {
       --reinstall >/dev/null
   done
 }
+# shellcheck source=scripts/toolchain-node.sh
+. "$here/scripts/toolchain-node.sh"
 
 ensure() {
   local tool=$1 dir stamp log start dep
@@ -331,6 +336,7 @@ ensure() {
 case "${1:-}" in
   --bin) echo "$BIN"; exit 0 ;;
   --pulumi-home) echo "$PULUMI_HOME_DIR"; exit 0 ;;
+  --dir) version_of "${2:?--dir TOOL}" >/dev/null; dir_of "$2"; exit 0 ;;
   --list)
     for t in "${tools[@]}"; do
       d=$(dir_of "$t"); s=missing; [ -f "$d/.built" ] && s="built ($(cut -d' ' -f3 "$d/.built"))"

@@ -1,0 +1,102 @@
+"""A real `kubeadm init` and `kubeadm join` on test hosts made nodes: real kubelet, containerd, runc, images
+built here; checked with kubectl against the API server; the machine checked unchanged after.
+
+Needs root and the node artifacts (scripts/toolchain.sh kube-node containerd runc cni-plugins
+node-images); without them it skips (fails under CI).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.realnode.cluster import TOOLS, Cluster, tool_dir, wait_ready
+from tests.needs import missing
+from tests.testbed.fixtures import _skip_reason
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    reason = _skip_reason()
+    if reason:
+        missing(f"cannot build test hosts: {reason}")
+    for tool in TOOLS:
+        if not (tool_dir(tool) / ".built").is_file():
+            missing(f"node artifact {tool} not built: scripts/toolchain.sh {' '.join(TOOLS)}")
+    c = Cluster(2)
+    yield c
+    c.close()
+
+
+def test_kubeadm_init_builds_a_control_plane(cluster):
+    start = time.monotonic()
+    result = cluster.init()
+    cluster.figures["kubeadm_init_s"] = time.monotonic() - start
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    assert [n["metadata"]["name"] for n in nodes] == [cluster.control_plane.name]
+    assert nodes[0]["status"]["nodeInfo"]["kubeletVersion"] == cluster.version
+    containerd = (cluster.dirs["containerd"] / ".built").read_text().split()[1].lstrip("v")
+    assert nodes[0]["status"]["nodeInfo"]["containerRuntimeVersion"] == f"containerd://{containerd}"
+
+
+def test_the_control_plane_becomes_ready_with_the_bridge_cni(cluster):
+    cluster.figures["ready_after_init_s"] = wait_ready(cluster, {cluster.control_plane.name})
+
+
+def test_a_worker_joins_and_becomes_ready(cluster):
+    worker = cluster.nodes[1]
+    start = time.monotonic()
+    result = cluster.join(worker)
+    cluster.figures["kubeadm_join_s"] = time.monotonic() - start
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    cluster.figures["ready_after_join_s"] = wait_ready(cluster, {n.name for n in cluster.nodes})
+    cidrs = cluster.pod_network()
+    assert len(set(cidrs.values())) == len(cluster.nodes)  # one pod range per node
+    versions = {n["status"]["nodeInfo"]["kubeletVersion"]
+                for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]}
+    assert versions == {cluster.version}
+
+
+def test_control_plane_kube_proxy_and_coredns_run(cluster):
+    wanted = ("etcd-", "kube-apiserver-", "kube-controller-manager-", "kube-scheduler-", "coredns-")
+    deadline = time.monotonic() + 180
+    pods: list[dict] = []
+    def running(prefix: str) -> list[dict]:
+        return [p for p in pods if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"]
+    while time.monotonic() < deadline:
+        pods = json.loads(cluster.kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout
+                          or '{"items": []}')["items"]
+        if all(running(w) for w in wanted) and len(running("kube-proxy-")) == len(cluster.nodes):
+            break
+        time.sleep(3)
+    phases = {p["metadata"]["name"]: p["status"].get("phase") for p in pods}
+    for prefix in wanted:
+        assert running(prefix), (prefix, phases)
+    assert len(running("kube-proxy-")) == len(cluster.nodes), phases
+    assert cluster.kubectl("get", "--raw", "/readyz").stdout.strip() == "ok"
+
+
+def test_retiring_the_worker(cluster):
+    """Drain, `kubeadm reset` on the node, delete the Node: the cluster keeps only the control plane."""
+    worker = cluster.nodes[1]
+    drain = cluster.kubectl("drain", worker.name, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s")
+    assert drain.returncode == 0, drain.stderr
+    reset = worker.exec("kubeadm", "reset", "--force", check=False)
+    assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
+    worker.restart_kubelet()  # the supervisor then waits: no config
+    assert cluster.kubectl("delete", "node", worker.name).returncode == 0
+    names = [n["metadata"]["name"] for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]]
+    assert names == [cluster.control_plane.name]
+    assert not (worker.root / "etc/kubernetes/kubelet.conf").exists()
+
+
+def test_teardown_leaves_the_machine_as_it_was(cluster):
+    cgroup_roots = [n.cgroup_root for n in cluster.nodes]
+    differences = cluster.close()
+    print("figures:", json.dumps({k: round(v, 1) for k, v in cluster.figures.items()}))
+    assert differences == []
+    assert cluster.node_processes == set()
+    assert not [h for h in Path("/sys/fs/cgroup").iterdir() for r in cgroup_roots if (h / r).exists()]
