@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from clusterforge.cli import main
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 
 SHARED_CHARTS = Path(__file__).resolve().parents[3] / "shared" / "charts"
+
+
+# The stacks' one pinned release, which the toolchain's kube-node tool builds.
+V = DEFAULT_KUBERNETES_VERSION
 
 
 def _output(capsys) -> tuple[str, str]:
@@ -22,20 +27,20 @@ def _output(capsys) -> tuple[str, str]:
 def cache(tmp_path, monkeypatch):
     """A toolchain cache as scripts/toolchain.sh leaves it: stamped dirs, an images index."""
     root = tmp_path / "toolchain"
-    node = root / "kube-node-previous-v1.36.2-go1.26.8"
-    images = root / "node-images-previous-v1.36.2+etcd3.6.8+coredns1.14.2+pause3.10.2-go1.26.8"
+    node = root / f"kube-node-v{V}-go1.26.8"
+    images = root / f"node-images-v{V}+etcd3.6.8+coredns1.14.2+pause3.10.2-go1.26.8"
     unfinished = root / "runc-v1.5.3-go1.26.8"  # no stamp: an interrupted build is never taken
     for d in (node, images, unfinished):
         d.mkdir(parents=True)
     for name in ("kubelet", "kubeadm", "kubectl", "kube-proxy"):
-        (node / name).write_bytes(f"{name} v1.36.2".encode())
+        (node / name).write_bytes(f"{name} v{V}".encode())
         (node / name).chmod(0o755)
     (unfinished / "runc").write_bytes(b"half")
     (unfinished / "runc").chmod(0o755)
-    (node / ".built").write_text("kube-node-previous v1.36.2 80s\n")
+    (node / ".built").write_text(f"kube-node v{V} 80s\n")
     (images / "pause_3.10.2.tar").write_bytes(b"pause image")
     (images / "images.tsv").write_text("registry.k8s.io/pause:3.10.2\tpause_3.10.2.tar\tsha256:00\n")
-    (images / ".built").write_text("node-images-previous v1.36.2+etcd3.6.8+coredns1.14.2+pause3.10.2 30s\n")
+    (images / ".built").write_text(f"node-images v{V}+etcd3.6.8+coredns1.14.2+pause3.10.2 30s\n")
     monkeypatch.setenv("CLUSTERFORGE_TOOLCHAIN_DIR", str(root))
     return root
 
@@ -46,14 +51,14 @@ def test_text_lists_every_kind_with_versions(capsys):
     for heading in ("packages:", "binaries:", "images:", "charts:", "manifests:"):
         assert heading in out
     assert "registry.k8s.io/etcd:3.6.8-0  [kubeadm]" in out
-    assert "kubelet 1.36.2" in out and "tigera-operator v3.30.3" in out
+    assert f"kubelet {V}" in out and "tigera-operator v3.30.3" in out
 
 
 def test_json_is_the_plans_list(capsys):
     assert main(["artifacts", "onprem", "--format", "json"]) == 0
     out, _ = _output(capsys)
     doc = json.loads(out)
-    assert doc["stack"] == "onprem" and doc["kubernetesVersion"] == "1.36.2"
+    assert doc["stack"] == "onprem" and doc["kubernetesVersion"] == V
     assert {"kind": "image", "name": "registry.k8s.io/pause", "version": "3.10.2", "source": "registry.k8s.io",
             "neededBy": "kubeadm"} in doc["artifacts"]
 
@@ -65,8 +70,8 @@ def test_bundle_copies_what_is_built_and_lists_the_rest_as_missing(cache, tmp_pa
     manifest = json.loads((bundle / "manifest.json").read_text())
     by_ref = {(e["kind"], e["name"]): e for e in manifest["artifacts"]}
     kubelet = by_ref[("binary", "kubelet")]
-    assert kubelet["status"] == "included" and (bundle / kubelet["path"]).read_bytes() == b"kubelet v1.36.2"
-    assert kubelet["sha256"] == hashlib.sha256(b"kubelet v1.36.2").hexdigest()
+    assert kubelet["status"] == "included" and (bundle / kubelet["path"]).read_bytes() == f"kubelet v{V}".encode()
+    assert kubelet["sha256"] == hashlib.sha256(f"kubelet v{V}".encode()).hexdigest()
     assert by_ref[("image", "registry.k8s.io/pause")]["path"] == "images/pause_3.10.2.tar"
     assert by_ref[("binary", "runc")]["status"] == "missing"  # its build never finished
     etcd = by_ref[("image", "registry.k8s.io/etcd")]

@@ -6,6 +6,8 @@ import string
 from pathlib import Path
 
 import pytest
+
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,7 +69,7 @@ def test_air_gapped_packages_come_from_the_mirror_and_images_are_pulled_through_
     assert {a.source for a in artifacts if a.kind == "package"} == {MIRROR["apt"]["uri"]}
     pulled = {a.name: a.pulled_as for a in artifacts if a.needed_by == "kubeadm"}
     assert pulled["registry.k8s.io/coredns/coredns"] == "10.213.1.1:5000/k8s/coredns:v1.14.2"
-    assert pulled["registry.k8s.io/kube-apiserver"] == "10.213.1.1:5000/k8s/kube-apiserver:v1.36.2"
+    assert pulled["registry.k8s.io/kube-apiserver"] == f"10.213.1.1:5000/k8s/kube-apiserver:v{DEFAULT_KUBERNETES_VERSION}"
 
 
 def test_an_unpinned_containerd_is_listed_as_such_and_a_pinned_one_exactly():

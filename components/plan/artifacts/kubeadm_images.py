@@ -14,6 +14,7 @@ DEFAULT_REPOSITORY = "registry.k8s.io"
 KUBEADM_DEFAULTS: dict[str, tuple[str, str, str]] = {
     "1.36.2": ("3.6.8-0", "v1.14.2", "3.10.2"),
     "1.36.3": ("3.6.8-0", "v1.14.2", "3.10.2"),
+    "1.36.4": ("3.6.8-0", "v1.14.2", "3.10.2"),
 }
 CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")
 
