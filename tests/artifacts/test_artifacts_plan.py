@@ -6,12 +6,11 @@ import string
 from pathlib import Path
 
 import pytest
-
-from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 from hypothesis import given
 from hypothesis import strategies as st
 
 from clusterforge.stackfile import read_stack, stack_names
+from components.config.kubernetes import DEFAULT_KUBERNETES_VERSION
 from components.plan.addons.catalog import all_addons
 from components.plan.artifacts import stack_artifacts
 from components.plan.artifacts.charts import image_artifact, image_refs
