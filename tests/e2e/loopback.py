@@ -18,6 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 # Cluster-internal ranges: routed inside the cluster only, never an endpoint.
 INTERNAL = {"clusterforge:kubernetes.podCidr", "clusterforge:kubernetes.serviceCidr"}
+# Resolvers: a loopback one is refused (CoreDNS would forward to itself) and any other is a
+# real address, so a test stack has none (the field is optional).
+DROPPED = {"clusterforge:hosts.network.dns"}
 # Keys whose string values (or list items) are host names something connects to.
 HOST_NAME_KEYS = {"host", "hostnames", "certSans", "searchDomain", "ntpServers", "servers"}
 SECTIONS = ("clusterforge:kubernetes", "clusterforge:hosts", "clusterforge:addons", "clusterforge:provisioning")
@@ -68,7 +71,7 @@ def _invalid(name: str) -> str:
 
 def _rewrite(value: Any, key: str, path: str) -> Any:
     if isinstance(value, dict):
-        return {k: _rewrite(v, str(k), f"{path}.{k}") for k, v in value.items()}
+        return {k: _rewrite(v, str(k), f"{path}.{k}") for k, v in value.items() if f"{path}.{k}" not in DROPPED}
     if isinstance(value, list):
         return [_rewrite(v, key, f"{path}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, str) or path in INTERNAL:
