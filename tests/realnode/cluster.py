@@ -242,3 +242,28 @@ def wait_ready(cluster: Cluster, names: set[str], seconds: float = 180) -> float
         time.sleep(2)
     assert names <= ready_nodes(cluster), cluster.kubectl("describe", "nodes").stdout[-4000:]
     return time.monotonic() - start
+
+
+def started_cluster(size: int, previous: bool = False) -> Cluster:
+    """A cluster of `size` real nodes, or the reason it cannot be had here (skip; fail under CI)."""
+    from tests.needs import missing
+    from tests.testbed.fixtures import _skip_reason
+
+    reason = _skip_reason()
+    if reason:
+        missing(f"cannot build test hosts: {reason}")
+    tools = TOOLS + PREVIOUS_TOOLS if previous else TOOLS
+    for tool in tools:
+        if not (tool_dir(tool) / ".built").is_file():
+            missing(f"node artifact {tool} not built: scripts/toolchain.sh {' '.join(tools)}")
+    return Cluster(size, previous=previous) if previous else Cluster(size)
+
+
+def assert_machine_as_it_was(cluster: Cluster) -> None:
+    """Tear the cluster down; the machine is as before it, and nothing of the nodes is left."""
+    cgroup_roots = [n.cgroup_root for n in cluster.nodes]
+    differences = cluster.close()
+    print("figures:", json.dumps({k: round(v, 1) for k, v in cluster.figures.items()}))
+    assert differences == []
+    assert cluster.node_processes == set()
+    assert not [h for h in Path("/sys/fs/cgroup").iterdir() for r in cgroup_roots if (h / r).exists()]

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.needs import missing
-from tests.realnode.cluster import TOOLS, Cluster, tool_dir, wait_ready
-from tests.testbed.fixtures import _skip_reason
+from tests.realnode.cluster import assert_machine_as_it_was, started_cluster, wait_ready
 
 ETCDCTL = ["etcdctl", "--endpoints=https://127.0.0.1:2379", "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
            "--cert=/etc/kubernetes/pki/etcd/server.crt", "--key=/etc/kubernetes/pki/etcd/server.key"]
@@ -22,13 +19,7 @@ ETCDCTL = ["etcdctl", "--endpoints=https://127.0.0.1:2379", "--cacert=/etc/kuber
 
 @pytest.fixture(scope="module")
 def cluster():
-    reason = _skip_reason()
-    if reason:
-        missing(f"cannot build test hosts: {reason}")
-    for tool in TOOLS:
-        if not (tool_dir(tool) / ".built").is_file():
-            missing(f"node artifact {tool} not built: scripts/toolchain.sh {' '.join(TOOLS)}")
-    c = Cluster(3)
+    c = started_cluster(3)
     yield c
     c.close()
 
@@ -95,9 +86,4 @@ def test_retiring_a_control_plane_removes_its_etcd_member(cluster):
 
 
 def test_teardown_leaves_the_machine_as_it_was(cluster):
-    cgroup_roots = [n.cgroup_root for n in cluster.nodes]
-    differences = cluster.close()
-    print("figures:", json.dumps({k: round(v, 1) for k, v in cluster.figures.items()}))
-    assert differences == []
-    assert cluster.node_processes == set()
-    assert not [h for h in Path("/sys/fs/cgroup").iterdir() for r in cgroup_roots if (h / r).exists()]
+    assert_machine_as_it_was(cluster)

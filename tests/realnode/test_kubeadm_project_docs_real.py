@@ -14,16 +14,13 @@ import dataclasses
 import json
 import subprocess
 from ipaddress import IPv4Network
-from pathlib import Path
 
 import pytest
 import yaml
 
 from components.plan.hosts.spec import Taint
 from components.plan.provisioning.kubeadm_config import ClusterSettings, node_documents
-from tests.needs import missing
-from tests.realnode.cluster import TOOLS, Cluster, tool_dir, wait_ready
-from tests.testbed.fixtures import _skip_reason
+from tests.realnode.cluster import assert_machine_as_it_was, started_cluster, wait_ready
 from tests.testbed.inventory import testbed_host_specs
 
 EXTRA_SAN = "api.cluster.test"
@@ -34,13 +31,7 @@ TEST_NODE_KUBELET = "cgroupDriver: cgroupfs\nfailCgroupV1: false\ncgroupRoot: /{
 
 @pytest.fixture(scope="module")
 def cluster():
-    reason = _skip_reason()
-    if reason:
-        missing(f"cannot build test hosts: {reason}")
-    for tool in TOOLS:
-        if not (tool_dir(tool) / ".built").is_file():
-            missing(f"node artifact {tool} not built: scripts/toolchain.sh {' '.join(TOOLS)}")
-    c = Cluster(2)
+    c = started_cluster(2)
     yield c
     c.close()
 
@@ -97,8 +88,4 @@ def test_labels_taints_and_sans_are_on_the_cluster(cluster):
 
 
 def test_teardown_leaves_the_machine_as_it_was(cluster):
-    cgroup_roots = [n.cgroup_root for n in cluster.nodes]
-    differences = cluster.close()
-    assert differences == []
-    assert cluster.node_processes == set()
-    assert not [h for h in Path("/sys/fs/cgroup").iterdir() for r in cgroup_roots if (h / r).exists()]
+    assert_machine_as_it_was(cluster)

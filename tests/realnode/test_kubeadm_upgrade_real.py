@@ -13,20 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.needs import missing
-from tests.realnode.cluster import PREVIOUS_TOOLS, TOOLS, Cluster, image_files, tool_dir, wait_ready
-from tests.testbed.fixtures import _skip_reason
+from tests.realnode.cluster import assert_machine_as_it_was, image_files, started_cluster, tool_dir, wait_ready
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    reason = _skip_reason()
-    if reason:
-        missing(f"cannot build test hosts: {reason}")
-    for tool in TOOLS + PREVIOUS_TOOLS:
-        if not (tool_dir(tool) / ".built").is_file():
-            missing(f"node artifact {tool} not built: scripts/toolchain.sh {' '.join(TOOLS + PREVIOUS_TOOLS)}")
-    c = Cluster(2, previous=True)
+    c = started_cluster(2, previous=True)
     yield c
     c.close()
 
@@ -109,9 +101,4 @@ def test_the_cluster_runs_the_new_patch(cluster):
 
 
 def test_teardown_leaves_the_machine_as_it_was(cluster):
-    cgroup_roots = [n.cgroup_root for n in cluster.nodes]
-    differences = cluster.close()
-    print("figures:", json.dumps({k: round(v, 1) for k, v in cluster.figures.items()}))
-    assert differences == []
-    assert cluster.node_processes == set()
-    assert not [h for h in Path("/sys/fs/cgroup").iterdir() for r in cgroup_roots if (h / r).exists()]
+    assert_machine_as_it_was(cluster)
