@@ -115,7 +115,28 @@ def test_offline_path_runs_pull_request_code_without_write_access():
 
 
 def _pulumi_steps(name: str) -> list[dict]:
-    return [s for s in _steps(_load(ROOT / ".github/workflows" / name)) if s.get("uses", "").startswith("pulumi/actions@")]
+    """The steps that run a Pulumi command (another pulumi/actions step only installs the CLI)."""
+    return [s for s in _steps(_load(ROOT / ".github/workflows" / name))
+            if s.get("uses", "").startswith("pulumi/actions@") and "command" in (s.get("with") or {})]
+
+
+def test_the_cli_and_plugins_are_installed_at_the_pins_before_the_engine_runs():
+    for name in ("live-preview.yml", "deploy.yml"):
+        steps = list(_steps(_load(ROOT / ".github/workflows" / name)))
+        install = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@")
+                       and "command" not in (s.get("with") or {}))
+        plugins = next(i for i, s in enumerate(steps) if s.get("run") == "scripts/pulumi-plugins")
+        engine = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@")
+                      and "command" in (s.get("with") or {}))
+        assert install < plugins < engine
+        assert steps[install]["with"]["pulumi-version"] == "${{ steps.pins.outputs.pulumi }}"
+    listed = subprocess.run([str(ROOT / "scripts" / "pulumi-plugins"), "--list"], capture_output=True, text=True,
+                            check=True).stdout.split("\n")
+    from importlib.metadata import version
+
+    for line in filter(None, listed):  # every plugin at the release its SDK package pins
+        plugin, pinned = line.split()
+        assert version(f"pulumi-{plugin}") == pinned, line
 
 
 def test_live_preview_and_deploy_use_the_pinned_cli_and_the_policy_pack():
