@@ -19,8 +19,9 @@ from tests import needs
 from tests.e2e.loopback import leaks, loopback
 from tests.ssh_keys import ssh_key_pair
 
-# Stacks whose providers exist here; `cloud` needs the AWS plugin, which is not built.
-STACKS = ("datalab", "homelab", "onprem")
+# Every shipped stack whose providers exist here but emulated-kwok (test_engine_kwok takes it
+# through up and destroy); `cloud` needs the AWS plugin, which is not built.
+STACKS = ("datalab", "emulated", "homelab", "onprem")
 # One more stack besides emulated-kwok runs the policy pack in the real preview.
 POLICY_STACK = "homelab"
 
