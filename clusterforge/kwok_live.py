@@ -1,16 +1,13 @@
-"""Run what the program declares for a `kwok` stack against a real control plane.
+"""Helpers for kwok stacks on a real control plane, and a runner in the engine's place.
 
-The Pulumi engine cannot run the program on this project's machines (the Go module
-proxy refuses the Python language host and the pulumi-command provider; see
-toolchain/README.md), so this module plays the engine's part for the two kinds of
-resource a kwok stack is made of, and nothing more:
-  - `command:local:Command`: the create/update/delete scripts exactly as the program
-    registered them, run with bash in the project directory, with their stdin and
-    environment, and the previous stdout in PULUMI_COMMAND_STDOUT as pulumi-command
-    passes it (`addPreviousOutputInEnv`); an update runs only when the inputs changed;
-  - Kubernetes objects (the KWOK stages): a server-side apply of the rendered object.
-Everything else is real: kwokctl, etcd, kube-apiserver, the controller manager, the
-scheduler and the KWOK controller, built from their Go modules by scripts/toolchain.sh.
+The real engine runs the program (clusterforge/engine.py; tests/e2e/test_engine_*.py). What
+stays here: the toolchain's kwok binaries and a stack's `hosts` pointed at them, a free
+loopback port, the processes a kwokctl working directory left; and `LiveStack`, which runs a
+kwok stack's recorded commands (create, update only when the inputs changed, the previous
+stdout in PULUMI_COMMAND_STDOUT, delete) and applies its Stage objects. Only the single
+sign-on tier uses it: it starts the cluster with an API server flag no stack setting gives.
+Everything it runs is real: kwokctl, etcd, kube-apiserver, the controller manager, the
+scheduler and the KWOK controller, built by scripts/toolchain.sh.
 """
 from __future__ import annotations
 
@@ -44,12 +41,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def toolchain_bin() -> Path:
-    out = subprocess.run([str(PROJECT_ROOT / "scripts" / "toolchain.sh"), "--bin"], capture_output=True,
-                         text=True, check=True)
-    return Path(out.stdout.strip())
 
 
 def missing_binaries(bin_dir: Path) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clusterforge.kwok_live import missing_binaries, toolchain_bin
+from clusterforge.engine import toolchain_bin
+from clusterforge.kwok_live import missing_binaries
 from tests import needs
 
 

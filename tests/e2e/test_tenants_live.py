@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from clusterforge.engine import KWOK_PLUGINS, EngineError, EngineStack, create_workspace
-from clusterforge.kwok_live import cluster_processes, free_port, kwok_overrides, missing_binaries
+from clusterforge.kwok_live import cluster_processes, free_port, missing_binaries
 from tests import needs
-from tests.e2e.tenants_stack import STACK, resource_attributes
+from tests.e2e.tenants_stack import STACK, resource_attributes, small_kwok_config
 
 TENANTS = [
     {"name": "alice", "quota": {"cpu": "2", "memory": "4Gi", "pods": 5, "gpus": 0}},
@@ -56,13 +56,9 @@ def cluster(kwok_bin, tmp_path_factory):
     port = free_port()
 
     def small_with_tenants(config):
-        emulation = config["clusterforge:emulation"]
-        system = next(g for g in emulation["nodeGroups"] if g["name"] == "system")
-        system["placement"] = system["placement"][:1]
-        emulation["nodeGroups"] = [system]
-        hosts = config["clusterforge:hosts"]
-        hosts.update(kwok_overrides({"hosts": hosts}, kwok_bin, "cf-tenants", port))
-        config["clusterforge:addons"] = {"prometheus": {"enabled": False}}
+        small = small_kwok_config(kwok_bin, port, "cf-tenants")
+        for key in ("hosts", "emulation", "addons"):
+            config[f"clusterforge:{key}"] = small[key]
         config["clusterforge:tenants"] = TENANTS
 
     stack.edit(small_with_tenants)

@@ -195,6 +195,17 @@ class Cluster:
                                self.control_plane.root / "etc/kubernetes/admin.conf", "--request-timeout=10s", *args],
                               capture_output=True, text=True)
 
+    def retire(self, node: RealNode) -> list[str]:
+        """Take a node out as remove-node does: drain, `kubeadm reset` on it (a control plane's
+        etcd member goes with it), delete the Node. The names of the Nodes left."""
+        drain = self.kubectl("drain", node.name, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s")
+        assert drain.returncode == 0, drain.stderr
+        reset = node.exec("kubeadm", "reset", "--force", check=False)
+        assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
+        node.restart_kubelet()  # the supervisor then waits: no config
+        assert self.kubectl("delete", "node", node.name).returncode == 0
+        return [n["metadata"]["name"] for n in json.loads(self.kubectl("get", "nodes", "-o", "json").stdout)["items"]]
+
     def close(self) -> list[str]:
         """Tear everything down; what differs on this machine from before (empty: nothing)."""
         if self.closed:

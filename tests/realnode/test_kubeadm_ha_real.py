@@ -72,16 +72,9 @@ def test_an_api_server_answers_on_each_control_plane(cluster):
 
 def test_retiring_a_control_plane_removes_its_etcd_member(cluster):
     """Drain, `kubeadm reset` (its etcd member removed), delete the Node: two control planes, two members."""
-    retired = cluster.nodes[2]
-    drain = cluster.kubectl("drain", retired.name, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s")
-    assert drain.returncode == 0, drain.stderr
-    reset = retired.exec("kubeadm", "reset", "--force", check=False)
-    assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
-    retired.restart_kubelet()  # the supervisor then waits: no config
-    assert cluster.kubectl("delete", "node", retired.name).returncode == 0
+    names = sorted(cluster.retire(cluster.nodes[2]))
     kept = sorted(n.name for n in cluster.nodes[:2])
     assert sorted(m["name"] for m in _etcd_members(cluster, 2)) == kept
-    names = sorted(n["metadata"]["name"] for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"])
     assert names == kept
 
 

@@ -73,14 +73,7 @@ def test_control_plane_kube_proxy_and_coredns_run(cluster):
 def test_retiring_the_worker(cluster):
     """Drain, `kubeadm reset` on the node, delete the Node: the cluster keeps only the control plane."""
     worker = cluster.nodes[1]
-    drain = cluster.kubectl("drain", worker.name, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s")
-    assert drain.returncode == 0, drain.stderr
-    reset = worker.exec("kubeadm", "reset", "--force", check=False)
-    assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
-    worker.restart_kubelet()  # the supervisor then waits: no config
-    assert cluster.kubectl("delete", "node", worker.name).returncode == 0
-    names = [n["metadata"]["name"] for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]]
-    assert names == [cluster.control_plane.name]
+    assert cluster.retire(worker) == [cluster.control_plane.name]
     assert not (worker.root / "etc/kubernetes/kubelet.conf").exists()
 
 

@@ -27,14 +27,19 @@ from components.config.model import StackConfig
 KUBERNETES_ACCOUNTS = {"default": "the serviceaccount controller creates `default` in every namespace"}
 
 
+def _not_kubernetes_own(path: str, account: str, declared: str, example: str) -> Iterator[Finding]:
+    """An account the config declares must not be one Kubernetes makes itself."""
+    if account in KUBERNETES_ACCOUNTS:
+        yield Finding(path, f"the account {account!r} is Kubernetes's own: {KUBERNETES_ACCOUNTS[account]}, "
+                            f"and this would declare it {declared}", f"use another name, e.g. {example}")
+
+
 def _accounts(cfg: StackConfig) -> Iterator[Finding]:
     dashboard = cfg.addons.dashboard
-    if dashboard.enabled and dashboard.viewer_account in KUBERNETES_ACCOUNTS:
-        yield Finding("addons.dashboard.viewerAccount",
-                      f"the account {dashboard.viewer_account!r} is Kubernetes's own: "
-                      f"{KUBERNETES_ACCOUNTS[dashboard.viewer_account]}, and this would declare it too (and give "
-                      "every pod of the namespace the viewer's rights)", "use another name, e.g. headlamp-viewer")
     if dashboard.enabled:
+        yield from _not_kubernetes_own("addons.dashboard.viewerAccount", dashboard.viewer_account,
+                                       "too (and give every pod of the namespace the viewer's rights)",
+                                       "headlamp-viewer")
         values = dashboard.values
         chart_account = ((values.get("serviceAccount") or {}).get("name") or values.get("fullnameOverride")
                          or "headlamp")
@@ -43,11 +48,10 @@ def _accounts(cfg: StackConfig) -> Iterator[Finding]:
                           f"{chart_account!r} for its own pod; the viewer account would be the same object",
                           "use another name, e.g. headlamp-viewer")
     spark = cfg.addons.spark_operator
-    if spark.enabled and spark.service_account in KUBERNETES_ACCOUNTS:
-        yield Finding("addons.sparkOperator.serviceAccount",
-                      f"the account {spark.service_account!r} is Kubernetes's own: "
-                      f"{KUBERNETES_ACCOUNTS[spark.service_account]}, and this would declare it in every tenant "
-                      "namespace (and give every tenant pod the driver's rights)", "use another name, e.g. spark")
+    if spark.enabled:
+        yield from _not_kubernetes_own("addons.sparkOperator.serviceAccount", spark.service_account,
+                                       "in every tenant namespace (and give every tenant pod the driver's rights)",
+                                       "spark")
 
 
 def _example_namespace(cfg: StackConfig) -> Iterator[Finding]:
